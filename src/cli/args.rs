@@ -1,0 +1,74 @@
+//! Command-line flags, parsed by clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::encoder::DeviceChoice;
+
+/// Benchmark and audit chest X-ray foundation encoders with frozen features and small
+/// adapters, reported with patient-level confidence intervals.
+#[derive(Debug, Parser)]
+#[command(name = "raydino-bench", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Folder that contains the datasets (e.g. DIR/ieee8023-covid/metadata.csv).
+    #[arg(long, global = true, env = "RAYDINO_DATA", default_value = "data", value_name = "DIR")]
+    pub data_root: PathBuf,
+
+    /// Folder for reports; each benchmark gets a subfolder, plus index.md and run.log.
+    #[arg(long, global = true, default_value = "reports", value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Folder for the feature cache.
+    #[arg(long, global = true, default_value = ".cache/features", value_name = "DIR")]
+    pub cache_dir: PathBuf,
+
+    /// Folder of benchmark specs.
+    #[arg(long, global = true, default_value = "benchmarks", value_name = "DIR")]
+    pub benchmarks_dir: PathBuf,
+
+    /// Folder of encoder (baseline) specs.
+    #[arg(long, global = true, default_value = "baselines", value_name = "DIR")]
+    pub baselines_dir: PathBuf,
+
+    /// Device for the encoders: auto picks CUDA when libtorch sees one.
+    #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+
+    /// Seed of adapter training and bootstrap resampling (splits use the spec's seed).
+    #[arg(long, global = true, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Images per encoder forward pass.
+    #[arg(long, global = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub batch_size: u32,
+
+    /// More log output on stderr: -v for progress messages, -vv for debugging.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run benchmarks and write their reports: `run all` or `run NAME...`.
+    Run {
+        /// Benchmark names (file stems in the benchmarks folder), or `all`.
+        #[arg(required = true, value_name = "all|NAME")]
+        names: Vec<String>,
+    },
+    /// List benchmarks and encoders, one line each.
+    List,
+    /// Check spec files and report every problem; runs nothing.
+    Validate {
+        /// Spec files to check; defaults to every spec in the benchmarks and baselines folders.
+        files: Vec<PathBuf>,
+    },
+}
