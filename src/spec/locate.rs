@@ -248,7 +248,7 @@ mod tests {
         }
         let text = doc.to_string();
         assert!(!text.contains("keep"));
-        assert!(!text.contains("on = "));
+        assert!(!text.contains("\"id\""));
         assert!(!text.contains("metrics"));
         assert!(!text.contains("kind"));
         assert!(text.contains("column = \"sex\""));
