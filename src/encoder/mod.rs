@@ -21,6 +21,8 @@ pub enum EncoderError {
     Read { path: PathBuf, source: std::io::Error },
 }
 
+static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A ready-to-run encoder.
 pub enum Encoder {
     Vit { model: Vit, _store: nn::VarStore, device: Device },
@@ -38,9 +40,15 @@ impl Encoder {
             baseline: baseline.path.clone(),
             architecture: baseline.architecture.as_str(),
         })?;
-        tch::manual_seed(baseline.init_seed as i64);
-        let mut store = nn::VarStore::new(device);
-        let model = Vit::new(&store.root(), config);
+        // libtorch's generator is global: hold the lock from seeding to the last draw so
+        // that encoders built on other threads cannot interleave their draws.
+        let (mut store, model) = {
+            let _guard = INIT_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            tch::manual_seed(baseline.init_seed as i64);
+            let store = nn::VarStore::new(device);
+            let model = Vit::new(&store.root(), config);
+            (store, model)
+        };
         if let Some(weights) = &baseline.weights {
             if !weights.is_file() {
                 return Err(EncoderError::WeightsMissing { weights: weights.clone(), baseline: baseline.path.clone() });
@@ -83,6 +91,15 @@ fn hash_file(path: &Path) -> Result<String, EncoderError> {
     Ok(blake3::hash(&bytes).to_hex().to_string())
 }
 
+/// The device as users write it: `cpu`, `cuda:0`.
+pub fn device_name(device: Device) -> String {
+    match device {
+        Device::Cpu => "cpu".to_string(),
+        Device::Cuda(index) => format!("cuda:{index}"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
 /// Chooses the device for `--device auto|cpu|cuda`.
 pub fn select_device(requested: DeviceChoice) -> Result<Device, String> {
     match requested {
@@ -99,4 +116,42 @@ pub enum DeviceChoice {
     Auto,
     Cpu,
     Cuda,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::baseline_from_str;
+    use tch::Kind;
+
+    const TINY: &str = "version = 1\narchitecture = \"vit_tiny\"\npatch_size = 16\nresolution = 32\ninit_seed = 7\n[preprocess]\nmean = [0.5, 0.5, 0.5]\nstd = [0.2, 0.2, 0.2]\nchannels = 3\n";
+
+    #[test]
+    fn weights_file_reproduces_the_saved_encoder() {
+        let dir = tempfile::tempdir().unwrap();
+        let random = baseline_from_str(&dir.path().join("random.toml"), TINY).unwrap();
+        let saved = Encoder::build(&random, Device::Cpu).unwrap();
+        let Encoder::Vit { _store: store, .. } = &saved else { panic!("expected a ViT") };
+        store.save(dir.path().join("tiny.safetensors")).unwrap();
+
+        // Another seed gives other weights unless the file is loaded over them.
+        let with_weights = TINY.replace("init_seed = 7", "init_seed = 8\nweights = \"tiny.safetensors\"");
+        let loaded = baseline_from_str(&dir.path().join("loaded.toml"), &with_weights).unwrap();
+        let other = baseline_from_str(&dir.path().join("other.toml"), &TINY.replace("init_seed = 7", "init_seed = 8")).unwrap();
+        let input = Tensor::randn([2, 3, 32, 32], (Kind::Float, Device::Cpu));
+        let original = saved.features(&input);
+        let reloaded = Encoder::build(&loaded, Device::Cpu).unwrap().features(&input);
+        let reseeded = Encoder::build(&other, Device::Cpu).unwrap().features(&input);
+        assert!(original.allclose(&reloaded, 1e-6, 1e-6, false));
+        assert!(!original.allclose(&reseeded, 1e-3, 1e-3, false));
+    }
+
+    #[test]
+    fn missing_weights_file_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = TINY.replace("init_seed = 7", "weights = \"absent.safetensors\"");
+        let baseline = baseline_from_str(&dir.path().join("b.toml"), &spec).unwrap();
+        let error = Encoder::build(&baseline, Device::Cpu).err().expect("absent weights fail");
+        assert!(error.to_string().contains("absent.safetensors"), "{error}");
+    }
 }

@@ -239,7 +239,7 @@ pub fn run_benchmark(
             git_sha: settings.git_sha.clone(),
             started_at,
             seconds: started.elapsed().as_secs_f64(),
-            device: format!("{:?}", settings.device),
+            device: crate::encoder::device_name(settings.device),
             seed: settings.seed,
             data_root: settings.data_root.display().to_string(),
             torch_threads: tch::get_num_threads(),
