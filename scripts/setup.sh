@@ -32,5 +32,8 @@ fi
 
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
-cargo build --release --quiet
+# --all-targets builds the tests too. Dev-dependencies change the features of shared
+# dependencies, so a binary-only build would be thrown away by the first `cargo test`
+# and polars rebuilt from scratch.
+cargo build --release --all-targets --quiet
 echo "setup: built target/release/raydino-bench" >&2

@@ -39,11 +39,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value = "baselines", value_name = "DIR")]
     pub baselines_dir: PathBuf,
 
-    /// Device for the encoders: auto picks CUDA when libtorch sees one.
+    /// Device for the encoders: auto picks CUDA when libtorch finds a CUDA device.
     #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
 
-    /// Seed of adapter training and bootstrap resampling (splits use the spec's seed).
+    /// Seed of the bootstrap resampling and of any random draw in adapter training (splits
+    /// use the spec's own seed).
     #[arg(long, global = true, default_value_t = 0)]
     pub seed: u64,
 

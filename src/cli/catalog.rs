@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::spec::{load_baseline, Baseline};
 
-/// Every `*.toml` in `dir`, sorted by name.
+/// Lists every `*.toml` in `dir`, sorted by name.
 pub fn spec_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).with_context(|| format!("failed to list spec folder {}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
@@ -49,13 +49,13 @@ pub fn baseline_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.toml"))
 }
 
-/// Why a valid baseline cannot run right now (its weights file is absent), if so.
+/// Returns why a valid baseline cannot run now (its weights file is absent), if so.
 pub fn unavailable_reason(baseline: &Baseline) -> Option<String> {
     let weights = baseline.weights.as_ref()?;
     (!weights.is_file()).then(|| format!("weights file {} not found", weights.display()))
 }
 
-/// The baselines a benchmark names; unavailable ones come back as `Err(reason)`.
+/// Loads the baselines a benchmark names. Unavailable ones come back as `Err(reason)`.
 pub fn baselines_for(dir: &Path, encoders: &[String]) -> Result<Vec<(String, std::result::Result<Baseline, String>)>> {
     let mut out = Vec::new();
     for name in encoders {

@@ -47,8 +47,7 @@ fn stratum(sample: &Sample) -> Option<usize> {
 }
 
 fn random_by_patient(samples: &[Sample], train: f64, val: f64, seed: u64, stratify: bool) -> Vec<SplitPart> {
-    // Patients in order of first appearance, grouped by stratum; BTreeMap keeps the
-    // grouping independent of hash order so a seed always gives the same split.
+    // Patients grouped by stratum (the class of their first image).
     let mut strata: BTreeMap<Option<usize>, Vec<&str>> = BTreeMap::new();
     let mut seen = BTreeSet::new();
     for sample in samples {
@@ -61,6 +60,9 @@ fn random_by_patient(samples: &[Sample], train: f64, val: f64, seed: u64, strati
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut part_of: BTreeMap<&str, SplitPart> = BTreeMap::new();
     for patients in strata.values_mut() {
+        // Sorting first makes the split depend on the seed and the patient ids alone,
+        // not on the order of the table's rows.
+        patients.sort_unstable();
         patients.shuffle(&mut rng);
         let n = patients.len() as f64;
         for (i, patient) in patients.iter().enumerate() {
@@ -176,6 +178,18 @@ mod tests {
         let c = assign(&random(true, 2), &samples, None).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn random_split_ignores_row_order() {
+        let samples = cohort();
+        let reversed: Vec<Sample> = samples.iter().rev().cloned().collect();
+        let forward = assign(&random(true, 4), &samples, None).unwrap();
+        let backward = assign(&random(true, 4), &reversed, None).unwrap();
+        let map = |samples: &[Sample], parts: &[SplitPart]| -> BTreeMap<String, SplitPart> {
+            samples.iter().zip(parts).map(|(s, p)| (s.patient.clone(), *p)).collect()
+        };
+        assert_eq!(map(&samples, &forward), map(&reversed, &backward));
     }
 
     #[test]

@@ -80,7 +80,8 @@ impl Table {
         TableError::MissingColumn { path: self.path.clone(), column: column.to_string(), available: available.join(", ") }
     }
 
-    /// Inner-joins `other` on `on`; rows of `self` without a match are dropped.
+    /// Inner-joins `other` on `on`, keeping the row order of `self`; rows of `self`
+    /// without a match are dropped.
     pub fn inner_join(&self, other: &Table, on: &str) -> Result<Table, TableError> {
         for table in [self, other] {
             if table.frame.column(on).is_err() {
@@ -88,13 +89,47 @@ impl Table {
             }
         }
         let join_error = |source| TableError::Join { left: self.path.clone(), right: other.path.clone(), on: on.to_string(), source };
-        let frame = self
-            .frame
-            .clone()
+        // Polars does not keep the left row order in a join by default, and splits depend
+        // on row order, so the rows are numbered first and sorted back afterwards.
+        const ROW: &str = "__raydino_row";
+        let numbered = self.frame.clone().with_row_index(ROW.into(), None).map_err(join_error)?;
+        let args = JoinArgs::new(JoinType::Inner).with_suffix(Some("_joined".into()));
+        let frame = numbered
             .lazy()
-            .join(other.frame.clone().lazy(), [col(on)], [col(on)], JoinArgs::new(JoinType::Inner).with_suffix(Some("_joined".into())))
+            .join(other.frame.clone().lazy(), [col(on)], [col(on)], args)
+            .sort([ROW], SortMultipleOptions::default())
+            .drop(by_name([ROW], true))
             .collect()
             .map_err(join_error)?;
         Ok(Table { path: self.path.clone(), frame })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inner_join_keeps_left_order_and_drops_unmatched() {
+        let dir = tempfile::tempdir().unwrap();
+        let left = dir.path().join("left.csv");
+        let right = dir.path().join("right.csv");
+        std::fs::write(&left, "file,patient\nz.png,3\na.png,1\nm.png,2\nq.png,4\n").unwrap();
+        std::fs::write(&right, "# a comment line\nfile,score\na.png,0.5\nq.png,1.5\nz.png,2.5\n").unwrap();
+        let joined = Table::read_csv(&left).unwrap().inner_join(&Table::read_csv(&right).unwrap(), "file").unwrap();
+        let files: Vec<Option<String>> = joined.text_column("file").unwrap();
+        assert_eq!(files, vec![Some("z.png".into()), Some("a.png".into()), Some("q.png".into())]);
+        assert_eq!(joined.text_column("score").unwrap()[0].as_deref(), Some("2.5"));
+        assert!(!joined.columns().contains("__raydino_row"));
+    }
+
+    #[test]
+    fn missing_column_error_lists_the_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "a,b\n1,2\n").unwrap();
+        let error = Table::read_csv(&path).unwrap().text_column("c").unwrap_err().to_string();
+        assert!(error.contains("no column \"c\""), "{error}");
+        assert!(error.contains("a, b"), "{error}");
     }
 }

@@ -11,7 +11,7 @@ use crate::adapters::Features;
 use crate::data::{assign_split, build_cohort, Cohort, CohortError, DatasetLayout, SplitError, Table, TableError, Target};
 use crate::encoder::{identity, Encoder, EncoderError};
 use crate::features::{extract, CacheError, ExtractError, FeatureCache};
-use crate::metrics::{roc_curve, MetricName};
+use crate::metrics::roc_curve;
 use crate::pipeline::evaluate::{metric_on, per_class_reports, MetricReport, Scores, Truth};
 use crate::pipeline::probe::{fit_and_select, ProbeData};
 use crate::pipeline::results::*;
@@ -335,9 +335,4 @@ fn split_column_values(benchmark: &Benchmark, data_root: &Path, layout: &Dataset
     }
     let values = table.text_column(column)?;
     Ok(Some(cohort.samples.iter().map(|s| values[s.row].clone()).collect()))
-}
-
-/// The metric a benchmark leads with (its first), for summaries.
-pub fn headline(benchmark: &Benchmark) -> MetricName {
-    benchmark.metrics[0]
 }

@@ -65,7 +65,8 @@ fn argmax(row: &[f64]) -> usize {
     best
 }
 
-/// A metric on the samples at `indices` (repeats allowed, as in a bootstrap resample).
+/// Computes a metric on the samples at `indices` (repeats allowed, as in a bootstrap
+/// resample).
 pub fn metric_on(metric: MetricName, truth: &Truth, scores: &Scores, indices: &[usize]) -> MetricResult {
     match truth {
         Truth::Classes { labels, classes } => {
@@ -116,7 +117,8 @@ pub fn metric_on(metric: MetricName, truth: &Truth, scores: &Scores, indices: &[
     }
 }
 
-/// A binary metric of one finding of a multilabel task, on the samples where it is labelled.
+/// Computes a binary metric of one finding of a multilabel task on the samples where
+/// that finding is labelled.
 fn finding_metric(metric: MetricName, labels: &[Vec<Option<bool>>], scores: &Scores, indices: &[usize], finding: usize) -> MetricResult {
     let (mut y, mut s) = (Vec::new(), Vec::new());
     for &i in indices {
@@ -152,7 +154,7 @@ pub struct MetricReport {
     pub higher_is_better: bool,
     pub value: Option<f64>,
     pub interval: Option<Interval>,
-    /// Why the value is missing, or why the interval is.
+    /// Reason the value, or only its interval, is missing.
     pub undefined: Option<String>,
 }
 

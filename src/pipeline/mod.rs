@@ -5,5 +5,5 @@ pub mod evaluate;
 pub mod probe;
 pub mod results;
 
-pub use benchmark::{check_dataset, headline, run_benchmark, PipelineError, RunSettings};
+pub use benchmark::{check_dataset, run_benchmark, PipelineError, RunSettings};
 pub use results::{BenchmarkResult, EncoderResult};

@@ -1,5 +1,5 @@
-//! What a benchmark run produces: the record written to `results.json` and rendered
-//! into the reports.
+//! Benchmark results: the record written to `results.json` and rendered into the
+//! reports.
 
 use std::collections::BTreeMap;
 
@@ -22,7 +22,8 @@ pub struct PartCounts {
     pub classes: BTreeMap<String, usize>,
 }
 
-/// Where and how the numbers were made, so they can be cited and reproduced.
+/// Provenance of the numbers (version, commit, time, device, seed), so they can be
+/// cited and reproduced.
 #[derive(Debug, Clone, Serialize)]
 pub struct Provenance {
     pub crate_version: String,

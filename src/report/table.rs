@@ -47,17 +47,17 @@ fn builder(result: &BenchmarkResult) -> Builder {
     builder
 }
 
-/// The comparison table drawn with box characters, for the terminal.
+/// Renders the comparison table with box characters, for the terminal.
 pub fn terminal_table(result: &BenchmarkResult) -> String {
     builder(result).build().with(Style::rounded()).to_string()
 }
 
-/// The same table in GitHub-flavoured markdown.
+/// Renders the comparison table in GitHub-flavoured markdown.
 pub fn markdown_table(result: &BenchmarkResult) -> String {
     builder(result).build().with(Style::markdown()).to_string()
 }
 
-/// A markdown table from a header and rows of cells.
+/// Renders a markdown table from a header and rows of cells.
 pub fn markdown(header: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut builder = Builder::default();
     builder.push_record(header.iter().map(|h| h.to_string()));

@@ -37,7 +37,7 @@ impl KeyPath {
         KeyPath(segments)
     }
 
-    /// The path up to and including its last key, so `metrics[2]` becomes `metrics`.
+    /// Truncates the path after its last key, so `metrics[2]` becomes `metrics`.
     fn up_to_last_key(&self) -> Option<KeyPath> {
         let last_key = self.0.iter().rposition(|s| matches!(s, Segment::Key(_)))?;
         Some(KeyPath(self.0[..=last_key].to_vec()))
@@ -63,7 +63,7 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-/// The deepest key path whose key or value span contains `offset`.
+/// Finds the deepest key path whose key or value span contains `offset`.
 pub fn path_at_offset(doc: &Document<String>, offset: usize) -> Option<KeyPath> {
     let mut best = None;
     visit_table(doc.as_table(), &KeyPath::default(), offset, &mut best);
@@ -167,7 +167,7 @@ fn offset_in_value(value: &Value, segments: &[Segment]) -> Option<usize> {
     }
 }
 
-/// Removes the key that holds `path` (the whole array for an array element), so that
+/// Removes the key that contains `path` (the whole array for an array element), so that
 /// deserialising again goes past this problem. Returns false when nothing was removed.
 pub fn remove_key(doc: &mut DocumentMut, path: &KeyPath) -> bool {
     let Some(path) = path.up_to_last_key() else { return false };

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The folder of real datasets: RAYDINO_DATA, else ../shared/data next to the repository.
+/// Returns the folder of real datasets: RAYDINO_DATA, else ../shared/data next to the
+/// repository.
 pub fn data_root() -> PathBuf {
     let root = std::env::var_os("RAYDINO_DATA")
         .map(PathBuf::from)

@@ -97,7 +97,8 @@ fn validate_reports_three_mistakes_at_once() {
 fn validate_reports_missing_encoder_spec() {
     let (code, stderr) = validate(&GOOD.replace("encoders = [\"raw_pixels\"]", "encoders = [\"raw_pixels\", \"rad_dino\"]"));
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("encoders[1]") && stderr.contains("rad_dino"), "{stderr}");
+    assert!(stderr.contains("encoders[1]"), "{stderr}");
+    assert!(stderr.contains("rad_dino"), "{stderr}");
 }
 
 #[test]
