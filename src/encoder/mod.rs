@@ -16,7 +16,7 @@ mod parity_tests;
 
 pub use checkpoint::read_tensors;
 pub use device::{device_name, select_device, DeviceChoice};
-pub use frozen::{identity, identity_with, Encoder, EncoderError, EncoderOptions, Precision};
+pub use frozen::{identity, identity_with, Encoder, EncoderError, EncoderOptions, Precision, VitOverrides};
 pub use load::{load_vit, LoadError, ShapeMismatch, WeightsFormat};
 pub use torchscript::{TorchScriptEncoder, TorchScriptOutput};
 pub use vit::{FeedForward, PosEmbedInterpolation, Vit, VitConfig, VitOutput};

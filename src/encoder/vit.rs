@@ -3,10 +3,10 @@
 //! Parameter names follow the keys of DINOv2's own checkpoints (`patch_embed.proj`,
 //! `blocks.N.attn.qkv`, `blocks.N.ls1.gamma`, `norm`, ...), so a state dict maps onto the
 //! variable store key for key. This file builds the model and runs it; it never opens
-//! files.
+//! files (`load.rs` reads checkpoints).
 
 use tch::nn::{self, Module};
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::spec::Architecture;
 
@@ -19,6 +19,28 @@ pub enum FeedForward {
     SwiGlu,
 }
 
+/// Rule for resizing the stored position embedding when the input's patch grid differs
+/// from the grid it was trained at. The implementations disagree, so a checkpoint only
+/// reproduces its reference outputs with the rule of the code that produced it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PosEmbedInterpolation {
+    /// `interpolate_pos_encoding` of facebookresearch/dinov2
+    /// `dinov2/models/vision_transformer.py`: bicubic with the scale factor
+    /// `(grid + offset) / stored grid` when `offset` is not 0, else a resize to the exact
+    /// grid. DINOv2's code before the register models hard-coded offset 0.1 without
+    /// antialiasing.
+    Dinov2 { offset: f64, antialias: bool },
+    /// Bicubic resize to the exact grid. transformers 5.25 `Dinov2Model` resizes without
+    /// antialiasing, `Dinov2WithRegistersModel` and timm 1.0 `resample_abs_pos_embed` with.
+    Resize { antialias: bool },
+}
+
+impl Default for PosEmbedInterpolation {
+    fn default() -> Self {
+        PosEmbedInterpolation::Dinov2 { offset: 0.1, antialias: false }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct VitConfig {
     pub embed_dim: i64,
@@ -27,6 +49,7 @@ pub struct VitConfig {
     pub mlp_ratio: f64,
     pub patch_size: i64,
     /// Input size the position embedding was trained at; other sizes are interpolated.
+    /// `load_vit` sets it from the checkpoint's position embedding.
     pub image_size: i64,
     pub in_chans: i64,
     pub num_register_tokens: i64,
@@ -34,8 +57,7 @@ pub struct VitConfig {
     /// LayerScale initial value; `None` means no LayerScale.
     pub layerscale_init: Option<f64>,
     pub layer_norm_eps: f64,
-    /// DINOv2 adds this to the target grid size when interpolating position embeddings.
-    pub interpolate_offset: f64,
+    pub pos_embed_interpolation: PosEmbedInterpolation,
 }
 
 impl VitConfig {
@@ -61,7 +83,7 @@ impl VitConfig {
             feed_forward,
             layerscale_init: Some(1.0),
             layer_norm_eps: 1e-6,
-            interpolate_offset: 0.1,
+            pos_embed_interpolation: PosEmbedInterpolation::default(),
         })
     }
 
@@ -133,12 +155,33 @@ impl Attention {
         Attention { qkv: linear(&vs / "qkv", dim, 3 * dim), proj: linear(&vs / "proj", dim, dim), num_heads }
     }
 
-    fn forward(&self, x: &Tensor) -> Tensor {
+    /// Splits the fused projection into queries, keys and values, each
+    /// `[batch, heads, tokens, head_dim]`.
+    fn project(&self, x: &Tensor) -> (Tensor, Tensor, Tensor) {
         let (b, n, d) = x.size3().expect("tokens are [batch, tokens, dim]");
         let qkv = self.qkv.forward(x).reshape([b, n, 3, self.num_heads, d / self.num_heads]).permute([2, 0, 3, 1, 4]);
-        let (q, k, v) = (qkv.get(0), qkv.get(1), qkv.get(2));
+        (qkv.get(0), qkv.get(1), qkv.get(2))
+    }
+
+    fn merge_heads(&self, out: &Tensor, like: &Tensor) -> Tensor {
+        self.proj.forward(&out.transpose(1, 2).reshape(like.size()))
+    }
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let (q, k, v) = self.project(x);
         let out = Tensor::scaled_dot_product_attention(&q, &k, &v, None::<Tensor>, 0.0, false, None, false);
-        self.proj.forward(&out.transpose(1, 2).reshape([b, n, d]))
+        self.merge_heads(&out, x)
+    }
+
+    /// Runs attention with the weights computed explicitly, because the fused kernel does
+    /// not return them. Returns the output and softmax(QK^T / sqrt(head_dim)),
+    /// `[batch, heads, tokens, tokens]`.
+    fn forward_with_weights(&self, x: &Tensor) -> (Tensor, Tensor) {
+        let (q, k, v) = self.project(x);
+        let scale = (q.size()[3] as f64).powf(-0.5);
+        let weights = (q * scale).matmul(&k.transpose(-2, -1)).softmax(-1, None::<Kind>);
+        let out = weights.matmul(&v);
+        (self.merge_heads(&out, x), weights)
     }
 }
 
@@ -196,6 +239,14 @@ impl Block {
         let x = x + self.ls1.forward(&self.attn.forward(&self.norm1.forward(x)));
         &x + self.ls2.forward(&self.mlp.forward(&self.norm2.forward(&x)))
     }
+
+    /// Runs the block and also returns its attention weights.
+    fn forward_with_attention(&self, x: &Tensor) -> (Tensor, Tensor) {
+        let (attended, weights) = self.attn.forward_with_weights(&self.norm1.forward(x));
+        let x = x + self.ls1.forward(&attended);
+        let x = &x + self.ls2.forward(&self.mlp.forward(&self.norm2.forward(&x)));
+        (x, weights)
+    }
 }
 
 /// Linear layer with the ViT initialisation (normal, std 0.02; zero bias).
@@ -211,6 +262,10 @@ fn linear(vs: nn::Path, input: i64, output: i64) -> nn::Linear {
 fn layer_norm(vs: nn::Path, dim: i64, eps: f64) -> nn::LayerNorm {
     nn::layer_norm(vs, vec![dim], nn::LayerNormConfig { eps, ..Default::default() })
 }
+
+/// libtorch's random generator is global: `Vit::build_store` holds this lock from seeding
+/// to the last draw, so that models built on other threads cannot interleave their draws.
+static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The transformer. Build it inside a `VarStore` whose root is the backbone prefix.
 #[derive(Debug)]
@@ -234,59 +289,111 @@ impl Vit {
         let pos_embed = vs.var("pos_embed", &[1, positions, d], nn::Init::Randn { mean: 0.0, stdev: 0.02 });
         let register_tokens = (config.num_register_tokens > 0)
             .then(|| vs.var("register_tokens", &[1, config.num_register_tokens, d], nn::Init::Randn { mean: 0.0, stdev: 1e-6 }));
-        // DINOv2 checkpoints carry a mask token for iBOT; it is unused at inference.
-        let _mask_token = vs.var("mask_token", &[1, d], nn::Init::Const(0.0));
         let blocks = (0..config.depth).map(|i| Block::new(vs / "blocks" / i, &config)).collect();
         let norm = layer_norm(vs / "norm", d, config.layer_norm_eps);
         Vit { config, patch_embed, cls_token, pos_embed, register_tokens, blocks, norm }
     }
 
-    /// Position embeddings for a `height` x `width` pixel input, following DINOv2's
-    /// bicubic interpolation with its 0.1 offset on the target grid.
-    fn position_embedding(&self, height: i64, width: i64) -> Tensor {
-        let stored = self.pos_embed.size()[1] - 1;
-        let (h0, w0) = (height / self.config.patch_size, width / self.config.patch_size);
-        if h0 * w0 == stored && h0 == w0 {
-            return self.pos_embed.shallow_clone();
-        }
-        let m = (stored as f64).sqrt() as i64;
-        let d = self.config.embed_dim;
-        let class_pos = self.pos_embed.narrow(1, 0, 1);
-        let grid = self.pos_embed.narrow(1, 1, stored).reshape([1, m, m, d]).permute([0, 3, 1, 2]);
-        // DINOv2 passes (w0, h0) as the (rows, columns) scale; inputs here are square.
-        let scale_rows = (w0 as f64 + self.config.interpolate_offset) / m as f64;
-        let scale_cols = (h0 as f64 + self.config.interpolate_offset) / m as f64;
-        let out_rows = (m as f64 * scale_rows).floor() as i64;
-        let out_cols = (m as f64 * scale_cols).floor() as i64;
-        let grid = grid.upsample_bicubic2d([out_rows, out_cols], false, scale_rows, scale_cols);
-        let grid = grid.permute([0, 2, 3, 1]).reshape([1, -1, d]);
-        let kind = class_pos.kind();
-        Tensor::cat(&[class_pos, grid.to_kind(kind)], 1)
+    /// Creates a variable store on `device` and a model in it, initialised from `seed`.
+    pub fn build_store(config: VitConfig, device: Device, seed: u64) -> (nn::VarStore, Vit) {
+        let _guard = INIT_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        tch::manual_seed(seed as i64);
+        let store = nn::VarStore::new(device);
+        let model = Vit::new(&store.root(), config);
+        (store, model)
     }
 
-    /// Runs the transformer on `[B, C, H, W]` images whose sides are multiples of the patch.
-    pub fn forward(&self, images: &Tensor) -> VitOutput {
+    /// Position embeddings for a `height` x `width` pixel input: the stored ones when the
+    /// patch grid matches, else resized by `config.pos_embed_interpolation` in float32.
+    fn position_embedding(&self, height: i64, width: i64) -> Tensor {
+        let stored = self.pos_embed.size()[1] - 1;
+        let side = (stored as f64).sqrt().round() as i64;
+        let (rows, cols) = (height / self.config.patch_size, width / self.config.patch_size);
+        if rows == side && cols == side {
+            return self.pos_embed.shallow_clone();
+        }
+        let d = self.config.embed_dim;
+        let kind = self.pos_embed.kind();
+        let class_pos = self.pos_embed.narrow(1, 0, 1);
+        let grid = self.pos_embed.narrow(1, 1, stored).to_kind(Kind::Float).reshape([1, side, side, d]).permute([0, 3, 1, 2]);
+        let grid = match self.config.pos_embed_interpolation {
+            PosEmbedInterpolation::Dinov2 { offset, antialias } if offset != 0.0 => {
+                // DINOv2 passes scale factors, so the kernel samples at (grid + offset) /
+                // side rather than at grid / side, and the output size is floor(side * scale).
+                let scale_rows = (rows as f64 + offset) / side as f64;
+                let scale_cols = (cols as f64 + offset) / side as f64;
+                let size = [(side as f64 * scale_rows).floor() as i64, (side as f64 * scale_cols).floor() as i64];
+                bicubic(&grid, size, Some(scale_rows), Some(scale_cols), antialias)
+            }
+            PosEmbedInterpolation::Dinov2 { antialias, .. } | PosEmbedInterpolation::Resize { antialias } => {
+                bicubic(&grid, [rows, cols], None, None, antialias)
+            }
+        };
+        let grid = grid.permute([0, 2, 3, 1]).reshape([1, -1, d]).to_kind(kind);
+        Tensor::cat(&[class_pos, grid], 1)
+    }
+
+    /// Patch, CLS and register tokens with position embeddings, before the blocks.
+    fn embed(&self, images: &Tensor) -> Tensor {
         let (b, _, h, w) = images.size4().expect("images are [batch, channels, height, width]");
         let x = self.patch_embed.forward(images).flatten(2, 3).transpose(1, 2);
         let cls = self.cls_token.expand([b, 1, self.config.embed_dim], false);
-        let mut x = Tensor::cat(&[cls, x], 1) + self.position_embedding(h, w);
-        if let Some(registers) = &self.register_tokens {
-            let registers = registers.expand([b, self.config.num_register_tokens, self.config.embed_dim], false);
-            x = Tensor::cat(&[x.narrow(1, 0, 1), registers, x.narrow(1, 1, x.size()[1] - 1)], 1);
+        let x = Tensor::cat(&[cls, x], 1) + self.position_embedding(h, w);
+        match &self.register_tokens {
+            Some(registers) => {
+                let registers = registers.expand([b, self.config.num_register_tokens, self.config.embed_dim], false);
+                Tensor::cat(&[x.narrow(1, 0, 1), registers, x.narrow(1, 1, x.size()[1] - 1)], 1)
+            }
+            None => x,
         }
-        for block in &self.blocks {
-            x = block.forward(&x);
-        }
-        let x = self.norm.forward(&x);
+    }
+
+    /// Splits the normed sequence into CLS, register and patch tokens.
+    fn split(&self, x: &Tensor) -> VitOutput {
         let r = self.config.num_register_tokens;
         let tokens = x.size()[1];
         VitOutput { cls: x.select(1, 0), registers: x.narrow(1, 1, r), patches: x.narrow(1, 1 + r, tokens - 1 - r) }
     }
 
-    /// The DINOv2 linear-probe feature: CLS token concatenated with the mean patch token.
+    /// Runs the transformer on `[B, C, H, W]` images whose sides are multiples of the patch.
+    pub fn forward(&self, images: &Tensor) -> VitOutput {
+        let mut x = self.embed(images);
+        for block in &self.blocks {
+            x = block.forward(&x);
+        }
+        self.split(&self.norm.forward(&x))
+    }
+
+    /// Runs the transformer like `forward` and also returns the last block's attention
+    /// weights, softmax(QK^T / sqrt(head_dim)), `[B, heads, tokens, tokens]`. Token 0 is
+    /// CLS, then come the registers, then the patches in row-major order. The last block
+    /// runs without the fused attention kernel, so this is slower than `forward`.
+    pub fn forward_with_last_attention(&self, images: &Tensor) -> (VitOutput, Tensor) {
+        let (last, earlier) = self.blocks.split_last().expect("a ViT has at least one block");
+        let mut x = self.embed(images);
+        for block in earlier {
+            x = block.forward(&x);
+        }
+        let (x, weights) = last.forward_with_attention(&x);
+        (self.split(&self.norm.forward(&x)), weights)
+    }
+
+    /// Computes the DINOv2 linear-probe feature: the CLS token concatenated with the
+    /// mean patch token.
     pub fn probe_features(&self, images: &Tensor) -> Tensor {
         let out = self.forward(images);
-        Tensor::cat(&[out.cls, out.patches.mean_dim(1, false, Kind::Float)], 1)
+        Tensor::cat(&[out.cls.to_kind(Kind::Float), out.patches.mean_dim(1, false, Kind::Float)], 1)
+    }
+}
+
+/// Bicubic resampling of `[1, D, rows, cols]` as `torch.nn.functional.interpolate` does it
+/// with `mode="bicubic", align_corners=False`: the scales, when given, are passed to the
+/// kernel as PyTorch does for `scale_factor`.
+fn bicubic(grid: &Tensor, size: [i64; 2], scale_rows: Option<f64>, scale_cols: Option<f64>, antialias: bool) -> Tensor {
+    if antialias {
+        grid.internal_upsample_bicubic2d_aa(size, false, scale_rows, scale_cols)
+    } else {
+        grid.upsample_bicubic2d(size, false, scale_rows, scale_cols)
     }
 }
 
@@ -322,6 +429,47 @@ mod tests {
     }
 
     #[test]
+    fn last_attention_rows_are_distributions() {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let vit = Vit::new(&vs.root(), VitConfig { num_register_tokens: 1, ..tiny(64) });
+        let images = Tensor::randn([2, 3, 64, 64], (Kind::Float, Device::Cpu));
+        let (out, weights) = tch::no_grad(|| vit.forward_with_last_attention(&images));
+        assert_eq!(weights.size(), [2, 3, 18, 18]);
+        let row_sums = weights.sum_dim_intlist(-1, false, Kind::Float);
+        assert!(row_sums.allclose(&Tensor::ones_like(&row_sums), 1e-5, 1e-5, false));
+
+        // The explicit attention of the last block gives the fused kernel's tokens.
+        let fused = tch::no_grad(|| vit.forward(&images));
+        assert!(out.cls.allclose(&fused.cls, 1e-5, 1e-5, false));
+        assert!(out.patches.allclose(&fused.patches, 1e-5, 1e-5, false));
+    }
+
+    #[test]
+    fn interpolation_rules_give_different_embeddings() {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let mut vit = Vit::new(&vs.root(), tiny(64));
+        let mut embeddings = Vec::new();
+        for rule in [
+            PosEmbedInterpolation::Dinov2 { offset: 0.1, antialias: false },
+            PosEmbedInterpolation::Resize { antialias: false },
+            PosEmbedInterpolation::Resize { antialias: true },
+        ] {
+            vit.config.pos_embed_interpolation = rule;
+            let resized = tch::no_grad(|| vit.position_embedding(80, 96));
+            assert_eq!(resized.size(), [1, 1 + 5 * 6, 192], "{rule:?}");
+            // The class position is never resized.
+            assert!(resized.narrow(1, 0, 1).equal(&vit.pos_embed.narrow(1, 0, 1)), "{rule:?}");
+            embeddings.push(resized);
+        }
+        assert!(!embeddings[0].allclose(&embeddings[1], 1e-6, 1e-6, false));
+        assert!(!embeddings[1].allclose(&embeddings[2], 1e-6, 1e-6, false));
+        // The native grid is passed through unchanged by every rule.
+        assert!(vit.position_embedding(64, 64).equal(&vit.pos_embed));
+    }
+
+    #[test]
     fn parameter_names_follow_dinov2_keys() {
         let vs = nn::VarStore::new(Device::Cpu);
         let _vit = Vit::new(&vs.root(), tiny(64));
@@ -332,7 +480,7 @@ mod tests {
     }
 
     #[test]
-    fn flops_of_vit_small_224_match_the_usual_figure() {
+    fn flops_of_vit_small_224() {
         // ViT-S/16 at 224 px is quoted at 4.6 G multiply-accumulates (timm's model card
         // "GMACs: 4.6"), so 9.2 GFLOP counting the multiply and the add.
         let config = VitConfig::preset(Architecture::VitSmall, 16, 224).unwrap();
