@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use raydino_bench::encoder::{Encoder, VitConfig};
 use raydino_bench::features::{extract, FeatureCache};
-use raydino_bench::spec::{Architecture, Baseline, Preprocess, ResizePolicy};
+use raydino_bench::spec::{baseline_from_str, Architecture};
 use tch::{Device, Kind, Tensor};
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -34,18 +34,8 @@ fn main() {
     images.sort();
     images.truncate(count);
 
-    let baseline = Baseline {
-        name: "bench_vit_s16".into(),
-        path: PathBuf::from("bench"),
-        version: 1,
-        description: String::new(),
-        architecture: Architecture::VitSmall,
-        patch_size: 16,
-        resolution: 224,
-        init_seed: 0,
-        weights: None,
-        preprocess: Preprocess { resize: ResizePolicy::Squash, resolution: 224, mean: vec![0.485, 0.456, 0.406], std: vec![0.229, 0.224, 0.225], channels: 3 },
-    };
+    let spec = "version = 1\narchitecture = \"vit_small\"\npatch_size = 16\nresolution = 224\n[preprocess]\nmean = [0.485, 0.456, 0.406]\nstd = [0.229, 0.224, 0.225]\nchannels = 3\n";
+    let baseline = baseline_from_str(std::path::Path::new("bench_vit_s16.toml"), spec).expect("valid baseline");
     let flops = VitConfig::preset(Architecture::VitSmall, 16, 224).expect("preset").flops(224);
 
     // Forward pass alone, after one warm-up batch.

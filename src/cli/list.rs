@@ -27,7 +27,7 @@ pub fn list(global: &GlobalArgs) -> Result<Vec<String>> {
         let line = match load_baseline(&path) {
             Ok(b) => {
                 let status = unavailable_reason(&b).map_or("ready".to_string(), |reason| format!("unavailable: {reason}"));
-                let patch = if b.architecture == crate::spec::Architecture::RawPixels { String::new() } else { format!("/{}", b.patch_size) };
+                let patch = if b.architecture.is_vit() { format!("/{}", b.patch_size) } else { String::new() };
                 format!("  {:<28} {}{} @ {} px, {} {}", b.name, b.architecture.as_str(), patch, b.resolution, status, b.description.lines().next().map_or(String::new(), |d| format!("- {d}")))
             }
             Err(error) => format!("  {:<28} invalid spec ({} problem(s)); run `raydino-bench validate {}`", stem(&path), error.problems().len().max(1), path.display()),

@@ -43,6 +43,44 @@ pub struct EncoderOptions {
     pub vit: VitOverrides,
 }
 
+impl EncoderOptions {
+    /// Reads the options a baseline spec sets (format, registers, interpolation, shape).
+    pub fn from_baseline(baseline: &Baseline) -> EncoderOptions {
+        use crate::spec::{FeedForwardKind, TorchScriptOutputKind, WeightsLayout};
+        let format = match (baseline.architecture, baseline.torchscript_output) {
+            (Architecture::Torchscript, output) => WeightsFormat::TorchScript {
+                output: match output {
+                    Some(TorchScriptOutputKind::Tokens) => TorchScriptOutput::Tokens { num_register_tokens: baseline.num_register_tokens },
+                    // The spec check requires `torchscript_output` for TorchScript baselines.
+                    Some(TorchScriptOutputKind::Pooled) | None => TorchScriptOutput::Pooled,
+                },
+            },
+            _ => match baseline.format {
+                WeightsLayout::Dinov2 => WeightsFormat::Dinov2,
+                WeightsLayout::HuggingFace => WeightsFormat::HuggingFace,
+                WeightsLayout::Timm => WeightsFormat::Timm,
+            },
+        };
+        let shape = &baseline.vit;
+        EncoderOptions {
+            format,
+            num_register_tokens: baseline.num_register_tokens,
+            interpolate_offset: baseline.interpolate_offset,
+            interpolate_antialias: baseline.interpolate_antialias,
+            vit: VitOverrides {
+                embed_dim: shape.embed_dim,
+                depth: shape.depth,
+                num_heads: shape.num_heads,
+                mlp_ratio: shape.mlp_ratio,
+                feed_forward: shape.feed_forward.map(|f| match f {
+                    FeedForwardKind::Mlp => FeedForward::Mlp,
+                    FeedForwardKind::Swiglu => FeedForward::SwiGlu,
+                }),
+            },
+        }
+    }
+}
+
 impl Default for EncoderOptions {
     fn default() -> Self {
         EncoderOptions {
@@ -123,11 +161,11 @@ pub enum Encoder {
 }
 
 impl Encoder {
-    /// Builds the encoder a baseline describes with the default `EncoderOptions`: random
-    /// initialisation from `init_seed`, or the weights file with DINOv2 key names
-    /// (safetensors or torch.save).
+    /// Builds the encoder a baseline describes, with the options its spec sets: random
+    /// initialisation from `init_seed`, or the weights file in its declared layout
+    /// (safetensors or torch.save), or a TorchScript module.
     pub fn build(baseline: &Baseline, device: Device) -> Result<Encoder, EncoderError> {
-        Encoder::build_with(baseline, &EncoderOptions::default(), device)
+        Encoder::build_with(baseline, &EncoderOptions::from_baseline(baseline), device)
     }
 
     /// Builds the encoder a baseline describes. ViTs extract in `Precision::for_device`.
@@ -219,10 +257,10 @@ impl Encoder {
     }
 }
 
-/// Text that identifies what an encoder computes with the default options; see
+/// Text that identifies what an encoder computes with the options its spec sets; see
 /// `identity_with`.
 pub fn identity(baseline: &Baseline) -> Result<String, EncoderError> {
-    identity_with(baseline, &EncoderOptions::default())
+    identity_with(baseline, &EncoderOptions::from_baseline(baseline))
 }
 
 /// Text that identifies what an encoder computes: architecture, preprocessing, the

@@ -69,7 +69,7 @@ impl VitConfig {
             Architecture::VitBase => (768, 12, 12, FeedForward::Mlp),
             Architecture::VitLarge => (1024, 24, 16, FeedForward::Mlp),
             Architecture::VitGiant => (1536, 40, 24, FeedForward::SwiGlu),
-            Architecture::RawPixels => return None,
+            Architecture::RawPixels | Architecture::Torchscript => return None,
         };
         Some(VitConfig {
             embed_dim,

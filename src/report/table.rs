@@ -39,9 +39,9 @@ fn builder(result: &BenchmarkResult) -> Builder {
         builder.push_record(row);
     }
     for skipped in &result.skipped {
-        let mut row = vec![skipped.encoder.clone()];
-        row.extend(result.spec.metrics.iter().map(|_| "skipped".to_string()));
-        row.push(skipped.reason.clone());
+        let mut row = vec![skipped.encoder.clone(), format!("skipped: {}", skipped.reason)];
+        row.extend(result.spec.metrics.iter().skip(1).map(|_| "-".to_string()));
+        row.push("-".to_string());
         builder.push_record(row);
     }
     builder

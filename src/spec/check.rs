@@ -457,7 +457,7 @@ fn check_baseline(path: &Path, mut p: Parsed<RawBaseline>) -> Result<Baseline, S
     let architecture = required(&mut p, &KeyPath::key("architecture"), raw.architecture, "set `architecture`, e.g. \"vit_small\" or \"raw_pixels\"");
     let resolution = required(&mut p, &KeyPath::key("resolution"), raw.resolution, "set the input resolution in pixels");
 
-    let is_vit = architecture.is_some_and(|a| a != Architecture::RawPixels);
+    let is_vit = architecture.is_some_and(Architecture::is_vit);
     let patch_size = match (raw.patch_size, is_vit) {
         (Some(ps), true) if ps != 14 && ps != 16 => {
             p.problem(&KeyPath::key("patch_size"), format!("patch_size = {ps} is not supported; use 14 or 16"));
@@ -469,7 +469,7 @@ fn check_baseline(path: &Path, mut p: Parsed<RawBaseline>) -> Result<Baseline, S
             None
         }
         (Some(_), false) => {
-            p.problem(&KeyPath::key("patch_size"), "raw_pixels has no patches; remove `patch_size`");
+            p.problem(&KeyPath::key("patch_size"), "only ViT architectures have patches; remove `patch_size`");
             None
         }
         (None, false) => Some(1),
@@ -484,6 +484,10 @@ fn check_baseline(path: &Path, mut p: Parsed<RawBaseline>) -> Result<Baseline, S
     if raw.weights.is_some() && architecture == Some(Architecture::RawPixels) {
         p.problem(&KeyPath::key("weights"), "raw_pixels has no weights; remove `weights`");
     }
+    if raw.weights.is_none() && architecture == Some(Architecture::Torchscript) {
+        p.missing(&KeyPath::key("weights"), "name the TorchScript module file");
+    }
+    check_encoder_options(&mut p, &raw, architecture);
     let weights = raw.weights.as_ref().map(|w| resolve_relative(path, w));
     if let Some(w) = &weights {
         if !w.exists() {
@@ -548,10 +552,66 @@ fn check_baseline(path: &Path, mut p: Parsed<RawBaseline>) -> Result<Baseline, S
             resolution: resolution?,
             init_seed: raw.init_seed,
             weights,
+            format: raw.format.unwrap_or_default(),
+            num_register_tokens: raw.num_register_tokens,
+            torchscript_output: raw.torchscript_output,
+            interpolate_offset: raw.interpolate_offset.unwrap_or(0.1),
+            interpolate_antialias: raw.interpolate_antialias.unwrap_or(false),
+            vit: raw.vit.clone().unwrap_or_default(),
             preprocess: preprocess?,
         })
     })();
     finish(path, p.problems, built)
+}
+
+/// Checks the keys that apply to some encoder kinds only, and their ranges.
+fn check_encoder_options(p: &mut Parsed<RawBaseline>, raw: &RawBaseline, architecture: Option<Architecture>) {
+    let Some(architecture) = architecture else { return };
+    let vit_only = |p: &mut Parsed<RawBaseline>, key: &str, present: bool| {
+        if present && !architecture.is_vit() {
+            p.problem(&KeyPath::key(key), format!("`{key}` applies to ViT architectures only, not {}", architecture.as_str()));
+        }
+    };
+    vit_only(p, "format", raw.format.is_some());
+    vit_only(p, "num_register_tokens", raw.num_register_tokens != 0);
+    vit_only(p, "interpolate_offset", raw.interpolate_offset.is_some());
+    vit_only(p, "interpolate_antialias", raw.interpolate_antialias.is_some());
+    vit_only(p, "vit", raw.vit.is_some());
+
+    match (architecture, raw.torchscript_output) {
+        (Architecture::Torchscript, None) => {
+            p.missing(&KeyPath::key("torchscript_output"), "set `torchscript_output` to \"pooled\" or \"tokens\"");
+        }
+        (Architecture::Torchscript, Some(_)) => {}
+        (_, Some(_)) => p.problem(&KeyPath::key("torchscript_output"), "applies to architecture = \"torchscript\" only"),
+        (_, None) => {}
+    }
+    if !(0..=16).contains(&raw.num_register_tokens) {
+        p.problem(&KeyPath::key("num_register_tokens"), format!("{} is out of range; expected 0 to 16 (DINOv2 uses 0 or 4)", raw.num_register_tokens));
+    }
+    if let Some(offset) = raw.interpolate_offset {
+        if !(offset >= 0.0 && offset < 1.0) {
+            p.problem(&KeyPath::key("interpolate_offset"), format!("{offset} is out of range; expected 0 to 1 (DINOv2 uses 0.1)"));
+        }
+    }
+    let Some(shape) = &raw.vit else { return };
+    let at = KeyPath::key("vit");
+    for (name, value) in [("embed_dim", shape.embed_dim), ("depth", shape.depth), ("num_heads", shape.num_heads)] {
+        if value.is_some_and(|v| v < 1) {
+            p.problem(&at.join(name), format!("{} must be at least 1", value.unwrap_or_default()));
+        }
+    }
+    if shape.mlp_ratio.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        p.problem(&at.join("mlp_ratio"), "must be a positive number");
+    }
+    let preset = crate::encoder::VitConfig::preset(architecture, 16, 224);
+    let embed_dim = shape.embed_dim.or(preset.as_ref().map(|c| c.embed_dim));
+    let num_heads = shape.num_heads.or(preset.as_ref().map(|c| c.num_heads));
+    if let (Some(d), Some(h)) = (embed_dim, num_heads) {
+        if h >= 1 && d >= 1 && d % h != 0 {
+            p.problem(&at.join("num_heads"), format!("embed_dim {d} is not divisible by num_heads {h}"));
+        }
+    }
 }
 
 /// Resolves `relative` against the folder of the spec file that names it.
@@ -560,7 +620,46 @@ pub fn resolve_relative(spec_path: &Path, relative: &str) -> PathBuf {
     if candidate.is_absolute() {
         return candidate.to_path_buf();
     }
-    spec_path.parent().unwrap_or(Path::new(".")).join(candidate)
+    lexically_normal(&spec_path.parent().unwrap_or(Path::new(".")).join(candidate))
+}
+
+/// Removes `.` and `name/..` pairs without touching the file system, so messages show
+/// `weights/x.pth` rather than `baselines/../weights/x.pth`.
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_relative_collapses_parent_steps() {
+        let cases = [
+            ("baselines/x.toml", "../weights/a.pth", "weights/a.pth"),
+            ("/repo/baselines/x.toml", "../../w/a.pth", "/w/a.pth"),
+            ("x.toml", "../a.pth", "../a.pth"),
+            ("baselines/x.toml", "/abs/a.pth", "/abs/a.pth"),
+            ("baselines/x.toml", "./a.pth", "baselines/a.pth"),
+        ];
+        for (spec, relative, expected) in cases {
+            assert_eq!(resolve_relative(Path::new(spec), relative), PathBuf::from(expected), "{spec} + {relative}");
+        }
+    }
 }
 
 /// Checks that every column the benchmark names exists in the dataset's table (with the

@@ -271,7 +271,58 @@ pub struct RawBaseline {
     pub init_seed: u64,
     /// Checkpoint path, relative to the baseline file unless absolute.
     pub weights: Option<String>,
+    /// Key layout of `weights` for ViTs; defaults to DINOv2's own.
+    pub format: Option<WeightsLayout>,
+    #[serde(default)]
+    pub num_register_tokens: i64,
+    /// What a TorchScript module returns (`architecture = "torchscript"` only).
+    pub torchscript_output: Option<TorchScriptOutputKind>,
+    /// DINOv2's position-embedding interpolation settings (random init and `dinov2` only).
+    pub interpolate_offset: Option<f64>,
+    pub interpolate_antialias: Option<bool>,
+    /// Changes to the architecture preset, for ViTs of other shapes.
+    pub vit: Option<RawVitShape>,
     pub preprocess: Option<RawPreprocess>,
+}
+
+/// Key layout of a ViT checkpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightsLayout {
+    /// The official DINOv2 / XRay-DINO state dicts and training checkpoints.
+    #[default]
+    Dinov2,
+    /// Hugging Face `Dinov2Model` safetensors (RAD-DINO, facebook/dinov2-*).
+    HuggingFace,
+    /// timm vision-transformer weights.
+    Timm,
+}
+
+/// What a TorchScript encoder returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TorchScriptOutputKind {
+    /// The feature vector, `[B, F]`.
+    Pooled,
+    /// All tokens after the final norm, CLS first, then registers, then patches.
+    Tokens,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawVitShape {
+    pub embed_dim: Option<i64>,
+    pub depth: Option<i64>,
+    pub num_heads: Option<i64>,
+    pub mlp_ratio: Option<f64>,
+    pub feed_forward: Option<FeedForwardKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedForwardKind {
+    Mlp,
+    Swiglu,
 }
 
 /// Encoder architectures: DINOv2-style vision transformers and the raw-pixel control.
@@ -285,6 +336,8 @@ pub enum Architecture {
     VitGiant,
     /// The downsampled image itself as the feature vector.
     RawPixels,
+    /// Any TorchScript module given as `weights`.
+    Torchscript,
 }
 
 impl Architecture {
@@ -296,7 +349,13 @@ impl Architecture {
             Architecture::VitLarge => "vit_large",
             Architecture::VitGiant => "vit_giant",
             Architecture::RawPixels => "raw_pixels",
+            Architecture::Torchscript => "torchscript",
         }
+    }
+
+    /// Whether this is one of the built-in vision transformers.
+    pub fn is_vit(self) -> bool {
+        !matches!(self, Architecture::RawPixels | Architecture::Torchscript)
     }
 }
 

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::metrics::MetricName;
 pub use crate::spec::raw::{
-    AdapterKind, Architecture, ClassWeight, DatasetName, MissingImages, ResizePolicy, SplitMethod,
-    TaskKind,
+    AdapterKind, Architecture, ClassWeight, DatasetName, FeedForwardKind, MissingImages, RawVitShape as VitShape,
+    ResizePolicy, SplitMethod, TaskKind, TorchScriptOutputKind, WeightsLayout,
 };
 
 /// A benchmark spec (`benchmarks/NAME.toml`); its name is the file stem.
@@ -157,6 +157,12 @@ pub struct Baseline {
     pub init_seed: u64,
     /// Absolute or relative to the working directory (resolved from the baseline file).
     pub weights: Option<PathBuf>,
+    pub format: WeightsLayout,
+    pub num_register_tokens: i64,
+    pub torchscript_output: Option<TorchScriptOutputKind>,
+    pub interpolate_offset: f64,
+    pub interpolate_antialias: bool,
+    pub vit: VitShape,
     pub preprocess: Preprocess,
 }
 
