@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use raydino_bench::cli::{execute, Cli, EXIT_ERROR};
+use raydino_bench::cli::{error_chain, execute, Cli, EXIT_ERROR};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     match execute(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_chain(&error));
             ExitCode::from(EXIT_ERROR)
         }
     }

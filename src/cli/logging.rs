@@ -76,7 +76,11 @@ fn stderr_level(verbose: u8) -> LevelFilter {
 
 /// Sets up stderr logging only (commands that write no run folder).
 pub fn init_stderr(verbose: u8, bars: &MultiProgress) {
-    let layer = tracing_subscriber::fmt::layer().with_writer(StderrAboveBars(bars.clone())).with_target(false).with_filter(stderr_level(verbose));
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(StderrAboveBars(bars.clone()))
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(stderr_level(verbose));
     let _ = tracing_subscriber::registry().with(layer).try_init();
 }
 
@@ -86,7 +90,11 @@ pub fn init_with_file(verbose: u8, bars: &MultiProgress, log_file: &Path) -> Res
         std::fs::create_dir_all(parent).with_context(|| format!("failed to create {}", parent.display()))?;
     }
     let file = OpenOptions::new().create(true).append(true).open(log_file).with_context(|| format!("failed to open log file {}", log_file.display()))?;
-    let stderr = tracing_subscriber::fmt::layer().with_writer(StderrAboveBars(bars.clone())).with_target(false).with_filter(stderr_level(verbose));
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(StderrAboveBars(bars.clone()))
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(stderr_level(verbose));
     let file_level = if verbose >= 2 { LevelFilter::DEBUG } else { LevelFilter::INFO };
     let file = tracing_subscriber::fmt::layer().with_writer(SharedFile(Arc::new(Mutex::new(file)))).with_ansi(false).with_filter(file_level);
     let _ = tracing_subscriber::registry().with(stderr).with(file).try_init();

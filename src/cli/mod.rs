@@ -18,6 +18,20 @@ pub const EXIT_OK: u8 = 0;
 /// Exit code for any error: invalid input, failed benchmark, unreadable data.
 pub const EXIT_ERROR: u8 = 2;
 
+/// Formats an error with its causes, leaving out a cause whose text the message before it
+/// already contains (many messages embed their source's text).
+pub fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 /// Runs a parsed command line; errors are printed once, with their chain, by the caller.
 pub fn execute(cli: Cli) -> Result<ExitCode> {
     let bars = logging::progress();
@@ -28,12 +42,14 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
             for table in &outcome.tables {
                 println!("{table}\n");
             }
-            println!("reports: {}", cli.global.out.join("index.md").display());
+            if !outcome.tables.is_empty() {
+                println!("reports: {}", cli.global.out.join("index.md").display());
+            }
             if outcome.failures.is_empty() {
                 return Ok(ExitCode::from(EXIT_OK));
             }
             for (name, error) in &outcome.failures {
-                eprintln!("error: benchmark {name} failed: {error:#}");
+                eprintln!("error: benchmark {name} failed: {}", error_chain(error));
             }
             Ok(ExitCode::from(EXIT_ERROR))
         }

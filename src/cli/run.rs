@@ -51,7 +51,7 @@ pub fn run(global: &GlobalArgs, names: &[String], bars: indicatif::MultiProgress
         match result {
             Ok(result) => outcome.tables.push(format!("{} ({})\n{}", result.benchmark, result.task_kind, terminal_table(&result))),
             Err(error) => {
-                tracing::error!(benchmark = %benchmark.name, error = format!("{error:#}"), "benchmark failed");
+                tracing::error!(benchmark = %benchmark.name, error = %crate::cli::error_chain(&error), "benchmark failed");
                 outcome.failures.push((benchmark.name.clone(), error));
             }
         }

@@ -73,14 +73,20 @@ pub enum CohortError {
 pub fn build_cohort(layout: &DatasetLayout, data_root: &std::path::Path, benchmark: &Benchmark) -> Result<Cohort, CohortError> {
     let folder = layout.folder(data_root);
     let mut table = Table::read_csv(&layout.table_path(data_root))?;
-    if let Some(join) = &benchmark.dataset.join {
-        let other = Table::read_csv(&folder.join(&join.file))?;
-        table = table.inner_join(&other, &join.on)?;
-    }
-
     let mut accounting = Accounting { table: layout.table_path(data_root), rows: table.height(), ..Default::default() };
     if let Some(join) = &benchmark.dataset.join {
+        // The joined table defines the benchmark's rows (for example one severity score
+        // per image), so the accounting counts its rows, including those with no match.
+        let other = Table::read_csv(&folder.join(&join.file))?;
+        let main_keys: HashSet<String> = table.text_column(&join.on)?.into_iter().flatten().collect();
+        let unmatched = other.text_column(&join.on)?.iter().filter(|key| key.as_ref().is_none_or(|k| !main_keys.contains(k))).count();
         accounting.table = folder.join(&join.file);
+        accounting.rows = other.height();
+        if unmatched > 0 {
+            let reason = format!("no row with the same {} in {}", join.on, layout.table);
+            accounting.excluded.insert(reason, unmatched);
+        }
+        table = table.inner_join(&other, &join.on)?;
     }
     let column = |name: &str| table.text_column(name);
     let images = column(layout.image_column)?;

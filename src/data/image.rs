@@ -20,10 +20,26 @@ pub enum ImageError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("failed to decode image {}: {source}", path.display())]
     Decode { path: PathBuf, source: image::ImageError },
+    #[error("image {} is truncated: the JPEG end-of-image marker is missing", path.display())]
+    Truncated { path: PathBuf },
+}
+
+/// How far before the end of a JPEG file its end-of-image marker (FF D9) may sit; some
+/// writers pad files after the marker.
+const JPEG_TRAILER_WINDOW: usize = 1024;
+
+/// Whether JPEG bytes end with an end-of-image marker. The JPEG decoder fills a cut-off
+/// file with grey instead of failing, so truncation has to be checked separately.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(JPEG_TRAILER_WINDOW)..];
+    tail.windows(2).any(|pair| pair == [0xFF, 0xD9])
 }
 
 /// Decodes image bytes into one channel of intensities in [0, 1].
 pub fn decode_grey(path: &Path, bytes: &[u8]) -> Result<GreyImage, ImageError> {
+    if bytes.starts_with(&[0xFF, 0xD8]) && !jpeg_is_complete(bytes) {
+        return Err(ImageError::Truncated { path: path.to_path_buf() });
+    }
     let image = image::load_from_memory(bytes).map_err(|source| ImageError::Decode { path: path.to_path_buf(), source })?;
     Ok(to_grey(image))
 }
@@ -105,6 +121,17 @@ mod tests {
             assert_eq!(out[12 + x], padding);
             assert!((out[4 + x] - content).abs() < 1e-5);
         }
+    }
+
+    #[test]
+    fn decode_rejects_truncated_jpeg() {
+        let image = ImageBuffer::<Luma<u8>, _>::from_fn(64, 64, |x, y| Luma([((x * 7 + y * 13) % 256) as u8]));
+        let mut bytes = Vec::new();
+        DynamicImage::ImageLuma8(image).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Jpeg).unwrap();
+        assert!(decode_grey(Path::new("whole.jpg"), &bytes).is_ok());
+        let cut = &bytes[..bytes.len() / 2];
+        let error = decode_grey(Path::new("cut.jpg"), cut).unwrap_err();
+        assert!(error.to_string().contains("cut.jpg is truncated"), "{error}");
     }
 
     #[test]

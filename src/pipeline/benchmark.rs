@@ -15,7 +15,9 @@ use crate::metrics::roc_curve;
 use crate::pipeline::evaluate::{metric_on, per_class_reports, MetricReport, Scores, Truth};
 use crate::pipeline::probe::{fit_and_select, ProbeData};
 use crate::pipeline::results::*;
-use crate::spec::{check_columns, Baseline, Benchmark, MissingImages, SpecError, SplitPart, Task};
+use crate::spec::load::line_in_text;
+use crate::spec::locate::KeyPath;
+use crate::spec::{check_columns, Baseline, Benchmark, MissingImages, Problem, SpecError, SplitPart, Task};
 use crate::stats::BootstrapConfig;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,8 +74,70 @@ pub fn check_dataset(benchmark: &Benchmark, data_root: &Path) -> Result<DatasetL
         table_name = format!("{table_name} joined with {}", joined.display());
     }
     check_columns(benchmark, &columns, &table_name)?;
+    check_values(benchmark, &layout, data_root, &table_name)?;
     Ok(layout)
 }
+
+/// Checks that every value a filter keeps and every label value a class lists occurs in
+/// its column, since a misspelt value would silently empty a class or a filter.
+/// `task.exclude` values are not checked: one absent from the data excludes nothing.
+fn check_values(benchmark: &Benchmark, layout: &DatasetLayout, data_root: &Path, table_name: &str) -> Result<(), PipelineError> {
+    let mut table = Table::read_csv(&layout.table_path(data_root))?;
+    if let Some(join) = &benchmark.dataset.join {
+        table = table.inner_join(&Table::read_csv(&layout.folder(data_root).join(&join.file))?, &join.on)?;
+    }
+    let mut wanted: Vec<(KeyPath, &str, &str)> = Vec::new();
+    for (i, filter) in benchmark.filters.iter().enumerate() {
+        for (j, value) in filter.keep.iter().enumerate() {
+            wanted.push((KeyPath::key("filters").at(i).join("keep").at(j), &filter.column, value));
+        }
+    }
+    match &benchmark.task {
+        Task::Classes { column, classes, .. } => {
+            for (i, class) in classes.iter().enumerate() {
+                for (j, value) in class.values.iter().enumerate() {
+                    wanted.push((KeyPath::key("task").join("classes").at(i).join("values").at(j), column, value));
+                }
+            }
+        }
+        Task::Multilabel { labels } => {
+            for (i, label) in labels.iter().enumerate() {
+                for (j, value) in label.positives.iter().enumerate() {
+                    wanted.push((KeyPath::key("task").join("classes").at(i).join("values").at(j), &label.column, value));
+                }
+            }
+        }
+        Task::Regression { .. } => {}
+    }
+
+    let mut present: HashMap<&str, BTreeSet<String>> = HashMap::new();
+    let mut problems = Vec::new();
+    for (key, column, value) in wanted {
+        if !present.contains_key(column) {
+            present.insert(column, table.text_column(column)?.into_iter().flatten().collect());
+        }
+        let values = &present[column];
+        if values.contains(value) {
+            continue;
+        }
+        let mut listed: Vec<&str> = values.iter().map(String::as_str).take(MAX_LISTED_VALUES).collect();
+        if values.len() > MAX_LISTED_VALUES {
+            listed.push("...");
+        }
+        problems.push(Problem {
+            line: line_in_text(&benchmark.source, &key),
+            key: key.to_string(),
+            message: format!("\"{value}\" never occurs in column \"{column}\" of {table_name}; its values are: {}", listed.join(", ")),
+        });
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(PipelineError::Spec(SpecError::Invalid { path: benchmark.path.clone(), problems }))
+}
+
+/// How many distinct values an unknown-value message lists.
+const MAX_LISTED_VALUES: usize = 25;
 
 fn bar(progress: &MultiProgress, message: String) -> ProgressBar {
     let bar = progress.add(ProgressBar::new(0));

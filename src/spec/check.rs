@@ -330,7 +330,9 @@ fn check_split(p: &mut Parsed<impl Sized>, s: RawSplit) -> Option<Split> {
             if ok {
                 let total: f64 = fractions.iter().sum();
                 if (total - 1.0).abs() > 1e-6 {
-                    p.problem(&at, format!("train + val + test = {total} but the fractions must add up to 1"));
+                    // Rounded so that 0.6 + 0.2 + 0.3 prints as 1.1, not 1.0999999999999999.
+                    let shown = (total * 1e9).round() / 1e9;
+                    p.problem(&at, format!("train + val + test = {shown} but the fractions must add up to 1"));
                     ok = false;
                 }
             }

@@ -9,7 +9,7 @@ use raydino_bench::data::Table;
 use crate::util::{data_root, repo, run_bin, text, Project};
 
 /// Writes a data root with 40 frontal ieee8023 images (22 COVID-19, 10 other pneumonia,
-/// 8 no finding), the first of each class in table order, linked from the real data.
+/// 8 no finding), linked from the real data.
 fn write_subset(root: &Path) {
     let source = data_root().join("ieee8023-covid");
     let table = Table::read_csv(&source.join("metadata.csv")).unwrap();
@@ -20,7 +20,22 @@ fn write_subset(root: &Path) {
     let mut wanted = [("covid", 22), ("other", 10), ("none", 8)];
     let mut seen = BTreeSet::new();
     let mut keep = vec![false; table.height()];
-    for row in 0..table.height() {
+    // The first pass takes one image of each value the spec names ("COVID-19, ARDS",
+    // "AP Supine"), since the spec check rejects a value absent from the table; the
+    // second fills each class in table order.
+    let rare = |finding: &str, view: &str| finding == "COVID-19, ARDS" || view == "AP Supine";
+    let rows = (0..table.height()).filter(|&row| {
+        findings[row].as_deref().zip(views[row].as_deref()).is_some_and(|(f, v)| rare(f, v))
+    });
+    let mut taken_rare = BTreeSet::new();
+    let order: Vec<usize> = rows
+        .filter(|&row| {
+            let key = if findings[row].as_deref() == Some("COVID-19, ARDS") { "ards" } else { "supine" };
+            taken_rare.insert(key)
+        })
+        .chain(0..table.height())
+        .collect();
+    for row in order {
         let (Some(finding), Some(view), Some(file)) = (&findings[row], &views[row], &files[row]) else { continue };
         if !["PA", "AP", "AP Supine"].contains(&view.as_str()) || finding == "todo" || !source.join("images").join(file).is_file() {
             continue;

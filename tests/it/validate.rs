@@ -107,3 +107,18 @@ fn shipped_specs_are_valid() {
     let output = run_bin(&repo(), &["--data-root", data.to_str().unwrap(), "validate"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
 }
+
+#[test]
+fn validate_reports_misspelt_class_value() {
+    let (code, stderr) = validate(&GOOD.replace("values = [\"COVID-19\"]", "values = [\"COVID19\"]"));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("bad.toml:20: task.classes[0].values[0]"), "{stderr}");
+    assert!(stderr.contains("\"COVID19\" never occurs in column \"finding\""), "{stderr}");
+}
+
+#[test]
+fn validate_reports_misspelt_filter_value() {
+    let (code, stderr) = validate(&GOOD.replace("keep = [\"PA\", \"AP\"]", "keep = [\"PA\", \"AP supine\"]"));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("filters[0].keep[1]"), "{stderr}");
+}
