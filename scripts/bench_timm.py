@@ -30,7 +30,7 @@ def main() -> None:
         elapsed = time.perf_counter() - start
     rate = rounds * BATCH / elapsed
     print(f"timm {timm.__version__} / torch {torch.__version__} vit_small_patch16_224 fp32 CPU, {THREADS} threads, batch {BATCH}")
-    print(f"  forward only: {rate:.1} images/s, {rate * GFLOP_PER_IMAGE:.1} GFLOP/s")
+    print(f"  forward only: {rate:.1f} images/s, {rate * GFLOP_PER_IMAGE:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":

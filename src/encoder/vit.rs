@@ -159,12 +159,12 @@ impl Attention {
     /// `[batch, heads, tokens, head_dim]`.
     fn project(&self, x: &Tensor) -> (Tensor, Tensor, Tensor) {
         let (b, n, d) = x.size3().expect("tokens are [batch, tokens, dim]");
-        let qkv = self.qkv.forward(x).reshape([b, n, 3, self.num_heads, d / self.num_heads]).permute([2, 0, 3, 1, 4]);
+        let qkv = dense(&self.qkv, x).reshape([b, n, 3, self.num_heads, d / self.num_heads]).permute([2, 0, 3, 1, 4]);
         (qkv.get(0), qkv.get(1), qkv.get(2))
     }
 
     fn merge_heads(&self, out: &Tensor, like: &Tensor) -> Tensor {
-        self.proj.forward(&out.transpose(1, 2).reshape(like.size()))
+        dense(&self.proj, &out.transpose(1, 2).reshape(like.size()))
     }
 
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -202,11 +202,11 @@ impl Ffn {
 
     fn forward(&self, x: &Tensor) -> Tensor {
         match self {
-            Ffn::Mlp { fc1, fc2 } => fc2.forward(&fc1.forward(x).gelu("none")),
+            Ffn::Mlp { fc1, fc2 } => dense(fc2, &dense(fc1, x).gelu("none")),
             Ffn::SwiGlu { w12, w3 } => {
-                let both = w12.forward(x);
+                let both = dense(w12, x);
                 let halves = both.chunk(2, -1);
-                w3.forward(&(halves[0].silu() * &halves[1]))
+                dense(w3, &(halves[0].silu() * &halves[1]))
             }
         }
     }
@@ -250,6 +250,12 @@ impl Block {
 }
 
 /// Linear layer with the ViT initialisation (normal, std 0.02; zero bias).
+/// Applies a linear layer through `aten::linear`, which fuses the bias into the matrix
+/// product; `nn::Linear::forward` adds it in a second pass over the output.
+fn dense(layer: &nn::Linear, x: &Tensor) -> Tensor {
+    x.linear(&layer.ws, layer.bs.as_ref())
+}
+
 fn linear(vs: nn::Path, input: i64, output: i64) -> nn::Linear {
     let config = nn::LinearConfig {
         ws_init: nn::Init::Randn { mean: 0.0, stdev: 0.02 },
