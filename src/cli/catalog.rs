@@ -34,8 +34,14 @@ pub fn benchmark_files(dir: &Path, names: &[String]) -> Result<Vec<PathBuf>> {
         }
         return Ok(available);
     }
-    names
-        .iter()
+    let mut unique: Vec<&String> = Vec::new();
+    for name in names {
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+    }
+    unique
+        .into_iter()
         .map(|name| {
             available.iter().find(|p| &stem(p) == name).cloned().with_context(|| {
                 let known: Vec<String> = available.iter().map(|p| stem(p)).collect();

@@ -43,6 +43,10 @@ pub struct Accounting {
     pub excluded: BTreeMap<String, usize>,
     /// Image files named in the table but absent, relative to the dataset folder.
     pub missing_images: Vec<String>,
+    /// Images listed under two patient ids (a possible leak across the split).
+    pub shared_images: Vec<String>,
+    /// Images that could not be read or decoded, with the error.
+    pub unreadable_images: Vec<String>,
     pub used: usize,
 }
 
@@ -99,7 +103,8 @@ pub fn build_cohort(layout: &DatasetLayout, data_root: &std::path::Path, benchma
     let labeller = Labeller::new(&benchmark.task, &table)?;
 
     let mut samples = Vec::new();
-    let mut seen_images = HashSet::new();
+    // Image file -> patient of the first row that used it.
+    let mut seen_images: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     'rows: for row in 0..table.height() {
         for (i, (values, keep)) in filters.iter().enumerate() {
             let kept = values[row].as_ref().is_some_and(|v| keep.contains(v));
@@ -119,10 +124,19 @@ pub fn build_cohort(layout: &DatasetLayout, data_root: &std::path::Path, benchma
             accounting.exclude(format!("blank {} or {}", layout.image_column, layout.patient_column));
             continue;
         };
-        if !seen_images.insert(image.clone()) {
-            accounting.exclude("image already used by an earlier row");
+        if let Some(first_patient) = seen_images.get(image) {
+            if first_patient == patient {
+                accounting.exclude("image already used by an earlier row of the same patient");
+            } else {
+                // One image under two patient ids defeats the patient-level split, so the
+                // pair is named for the data's owner to resolve.
+                tracing::warn!(image = %image, first_patient = %first_patient, patient = %patient, "one image is listed under two patient ids; keeping the first row");
+                accounting.exclude("image already used by an earlier row of another patient id");
+                accounting.shared_images.push(format!("{image} (patients {first_patient} and {patient})"));
+            }
             continue;
         }
+        seen_images.insert(image.clone(), patient.clone());
         let path = layout.image_path(data_root, image);
         if !path.is_file() {
             accounting.missing_images.push(image.clone());

@@ -200,6 +200,12 @@ pub fn run_benchmark(
         }
         tracing::warn!(benchmark = %name, count = unreadable.len(), images = %list, "skipping unreadable images");
         cohort.accounting.excluded.insert("image could not be decoded".to_string(), unreadable.len());
+        cohort.accounting.unreadable_images = extracted
+            .iter()
+            .flat_map(|(_, _, e)| e.stats.failed.iter().map(|f| format!("{}: {}", f.image.display(), f.error)))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         cohort.accounting.used -= unreadable.len();
     }
     let kept_samples: Vec<_> = cohort.samples.iter().zip(&keep).filter(|(_, k)| **k).map(|(s, _)| s.clone()).collect();
@@ -210,6 +216,7 @@ pub fn run_benchmark(
         .map_err(|source| PipelineError::Split { benchmark: name.clone(), source })?;
     let outputs = benchmark.task.output_names();
     let split_counts = count_parts(&cohort, &parts, &outputs);
+    let split_fingerprint = fingerprint(&cohort, &parts);
     for counts in &split_counts {
         tracing::info!(benchmark = %name, part = counts.part.as_str(), samples = counts.samples, patients = counts.patients, "split");
     }
@@ -296,6 +303,7 @@ pub fn run_benchmark(
         outputs,
         data: cohort.accounting.clone(),
         split: split_counts,
+        split_fingerprint,
         encoders,
         skipped,
         provenance: Provenance {
@@ -371,6 +379,13 @@ fn truth(task: &Task, cohort: &Cohort, indices: &[usize]) -> Truth {
             Truth::Values(targets.map(|t| if let Target::Value(v) = t { *v } else { unreachable!("regression gives values") }).collect())
         }
     }
+}
+
+/// BLAKE3 of the sorted `patient<TAB>part` lines, 16 hex digits.
+fn fingerprint(cohort: &Cohort, parts: &[SplitPart]) -> String {
+    let pairs: BTreeSet<String> = cohort.samples.iter().zip(parts).map(|(s, p)| format!("{}\t{}", s.patient, p.as_str())).collect();
+    let text = pairs.into_iter().collect::<Vec<_>>().join("\n");
+    blake3::hash(text.as_bytes()).to_hex()[..16].to_string()
 }
 
 fn count_parts(cohort: &Cohort, parts: &[SplitPart], outputs: &[String]) -> Vec<PartCounts> {

@@ -86,6 +86,9 @@ pub struct BenchmarkResult {
     pub outputs: Vec<String>,
     pub data: Accounting,
     pub split: Vec<PartCounts>,
+    /// Hash of every (patient, part) pair: equal fingerprints mean the same split, so
+    /// results are comparable. The split changes when patients are added or removed.
+    pub split_fingerprint: String,
     pub encoders: Vec<EncoderResult>,
     pub skipped: Vec<SkippedEncoder>,
     pub provenance: Provenance,

@@ -190,12 +190,25 @@ fn results_markdown(result: &BenchmarkResult, plots: &[PathBuf], dir: &Path) -> 
     let _ = writeln!(md, "## Test results\n");
     let _ = writeln!(
         md,
-        "Heads were chosen on the validation split by {}; intervals are {:.0}% patient-level bootstrap percentile intervals over {} resamples.\n",
+        "Heads were chosen on the validation split by {}. Intervals are {:.0}% patient-level bootstrap percentile intervals over {} resamples; resamples where a metric is undefined (for example a class absent from the resample) are left out and counted below. Multiclass AUROC and AUPRC are unweighted means of the one-vs-rest values.\n",
         result.encoders.first().map_or("-", |e| e.selected_by.as_str()),
         result.spec.bootstrap.confidence * 100.0,
         result.spec.bootstrap.resamples
     );
     let _ = writeln!(md, "{}\n", markdown_table(result));
+    let partial: Vec<String> = result
+        .encoders
+        .iter()
+        .flat_map(|e| e.metrics.iter().map(move |m| (e, m)))
+        .filter_map(|(e, m)| {
+            let interval = m.interval.as_ref()?;
+            (interval.valid_resamples < interval.resamples)
+                .then(|| format!("{} {}: {} of {}", e.encoder, m.label, interval.valid_resamples, interval.resamples))
+        })
+        .collect();
+    if !partial.is_empty() {
+        let _ = writeln!(md, "Resamples with a defined value, where fewer than all: {}.\n", partial.join("; "));
+    }
 
     let per_class_rows: Vec<Vec<String>> = result
         .encoders
@@ -221,6 +234,17 @@ fn results_markdown(result: &BenchmarkResult, plots: &[PathBuf], dir: &Path) -> 
     if !d.missing_images.is_empty() {
         let _ = writeln!(md, "Missing image files ({}): {}\n", d.missing_images.len(), d.missing_images.join(", "));
     }
+    if !d.unreadable_images.is_empty() {
+        let _ = writeln!(md, "Unreadable image files ({}): {}\n", d.unreadable_images.len(), d.unreadable_images.join("; "));
+    }
+    if !d.shared_images.is_empty() {
+        let _ = writeln!(
+            md,
+            "Images listed under two patient ids ({}; only the first row is used, but the ids may belong to one patient, which would leak across the split): {}\n",
+            d.shared_images.len(),
+            d.shared_images.join("; ")
+        );
+    }
     let split_rows = result
         .split
         .iter()
@@ -229,7 +253,7 @@ fn results_markdown(result: &BenchmarkResult, plots: &[PathBuf], dir: &Path) -> 
             vec![part.part.as_str().to_string(), part.samples.to_string(), part.patients.to_string(), classes]
         })
         .collect();
-    let _ = writeln!(md, "Split by patient (no patient is in two parts):\n");
+    let _ = writeln!(md, "Split by patient (no patient is in two parts), fingerprint `{}`:\n", result.split_fingerprint);
     let _ = writeln!(md, "{}\n", markdown(&["part", "images", "patients", "classes"], split_rows));
 
     let _ = writeln!(md, "## Encoders\n");

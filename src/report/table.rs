@@ -150,6 +150,7 @@ test = 0.2
             outputs: vec!["COVID-19".to_string(), "Other".to_string()],
             data: Accounting::default(),
             split: vec![PartCounts { part: SplitPart::Test, samples: 118, patients: 62, classes: BTreeMap::new() }],
+            split_fingerprint: "0123456789abcdef".to_string(),
             encoders: vec![
                 encoder(
                     "vit_s16_random",

@@ -153,6 +153,8 @@ fn benchmark_runs_end_to_end_and_reuses_features() {
     let second = run_bin(project.path(), &["--data-root", data.to_str().unwrap(), "--device", "cpu", "run", "covid_unseen_disease"]);
     assert!(second.status.success(), "second run failed: {}", text(&second.stderr));
     let rerun = results(&project);
+    assert_eq!(first["split_fingerprint"].as_str().map(str::len), Some(16));
+    assert_eq!(first["split_fingerprint"], rerun["split_fingerprint"]);
     for (before, after) in first["encoders"].as_array().unwrap().iter().zip(rerun["encoders"].as_array().unwrap()) {
         assert_eq!(after["extraction"]["extracted"], 0, "{}", after["encoder"]);
         assert_eq!(after["extraction"]["from_cache"], 40, "{}", after["encoder"]);
