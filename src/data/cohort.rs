@@ -10,7 +10,7 @@ use crate::data::layout::DatasetLayout;
 use crate::data::table::{Table, TableError};
 use crate::spec::{Benchmark, MissingImages, Task};
 
-/// What a sample is labelled with.
+/// Label of a sample.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Target {
@@ -70,6 +70,16 @@ pub enum CohortError {
     MissingImages { count: usize, list: String, table: PathBuf, folder: PathBuf, spec: PathBuf },
     #[error("no samples left in {} after filters and label rules ({excluded}); check the spec's filters and classes", table.display())]
     Empty { table: PathBuf, excluded: String },
+}
+
+/// Reads the dataset's table, inner-joined with the benchmark's `dataset.join` table when
+/// it names one.
+pub fn read_benchmark_table(layout: &DatasetLayout, data_root: &std::path::Path, benchmark: &Benchmark) -> Result<Table, TableError> {
+    let table = Table::read_csv(&layout.table_path(data_root))?;
+    match &benchmark.dataset.join {
+        Some(join) => table.inner_join(&Table::read_csv(&layout.folder(data_root).join(&join.file))?, &join.on),
+        None => Ok(table),
+    }
 }
 
 /// Reads the dataset's table (and joined table), applies filters and label rules, and
@@ -197,7 +207,7 @@ impl<'a> Labeller<'a> {
         })
     }
 
-    /// The row's target, or the reason the row is left out.
+    /// Returns the row's target, or the reason the row is left out.
     fn target(&self, row: usize) -> Result<Target, String> {
         match self {
             Labeller::Classes { values, task, column } => {

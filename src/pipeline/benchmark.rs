@@ -8,7 +8,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use tch::Device;
 
 use crate::adapters::Features;
-use crate::data::{assign_split, build_cohort, Cohort, CohortError, DatasetLayout, SplitError, Table, TableError, Target};
+use crate::data::{assign_split, build_cohort, read_benchmark_table, Cohort, CohortError, DatasetLayout, SplitError, Table, TableError, Target};
 use crate::encoder::{identity, Encoder, EncoderError};
 use crate::features::{extract, CacheError, ExtractError, FeatureCache};
 use crate::metrics::roc_curve;
@@ -82,10 +82,7 @@ pub fn check_dataset(benchmark: &Benchmark, data_root: &Path) -> Result<DatasetL
 /// its column, since a misspelt value would silently empty a class or a filter.
 /// `task.exclude` values are not checked: one absent from the data excludes nothing.
 fn check_values(benchmark: &Benchmark, layout: &DatasetLayout, data_root: &Path, table_name: &str) -> Result<(), PipelineError> {
-    let mut table = Table::read_csv(&layout.table_path(data_root))?;
-    if let Some(join) = &benchmark.dataset.join {
-        table = table.inner_join(&Table::read_csv(&layout.folder(data_root).join(&join.file))?, &join.on)?;
-    }
+    let table = read_benchmark_table(layout, data_root, benchmark)?;
     let mut wanted: Vec<(KeyPath, &str, &str)> = Vec::new();
     for (i, filter) in benchmark.filters.iter().enumerate() {
         for (j, value) in filter.keep.iter().enumerate() {
@@ -248,7 +245,6 @@ pub fn run_benchmark(
         let matrix = |idx: &[usize]| Features::from_rows(&idx.iter().map(|&i| rows[i]).collect::<Vec<_>>());
         let (train, val, test) = (matrix(&train_idx), matrix(&val_idx), matrix(&test_idx));
         let progress = bar(&settings.progress, format!("{name}: probe {}", baseline.name));
-        tch::manual_seed(settings.seed as i64);
         let data = ProbeData { train: &train, train_truth: &train_truth, val: &val, val_truth: &val_truth, test: &test };
         let outcome = fit_and_select(&data, &benchmark.adapter, &progress);
         progress.finish_and_clear();
@@ -408,10 +404,6 @@ fn count_parts(cohort: &Cohort, parts: &[SplitPart], outputs: &[String]) -> Vec<
 /// Values of the split column per sample, for `method = "column"` splits.
 fn split_column_values(benchmark: &Benchmark, data_root: &Path, layout: &DatasetLayout, cohort: &Cohort) -> Result<Option<Vec<Option<String>>>, PipelineError> {
     let crate::spec::Split::Column { column, .. } = &benchmark.split else { return Ok(None) };
-    let mut table = Table::read_csv(&layout.table_path(data_root))?;
-    if let Some(join) = &benchmark.dataset.join {
-        table = table.inner_join(&Table::read_csv(&layout.folder(data_root).join(&join.file))?, &join.on)?;
-    }
-    let values = table.text_column(column)?;
+    let values = read_benchmark_table(layout, data_root, benchmark)?.text_column(column)?;
     Ok(Some(cohort.samples.iter().map(|s| values[s.row].clone()).collect()))
 }
