@@ -28,7 +28,7 @@ fn main() {
     }
 }
 
-/// The folder of libtorch's shared libraries: `$LIBTORCH/lib`, or the `torch/lib` folder
+/// Finds the folder of libtorch's shared libraries: `$LIBTORCH/lib`, or the `torch/lib` folder
 /// of the Python that torch-sys uses when LIBTORCH_USE_PYTORCH is set.
 fn libtorch_lib_dir() -> Option<PathBuf> {
     if let Ok(root) = std::env::var("LIBTORCH") {

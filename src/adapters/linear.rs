@@ -9,7 +9,7 @@
 use serde::Serialize;
 use tch::{Device, Kind, Tensor};
 
-/// What the head predicts and how it is trained.
+/// Head type: what the head predicts and how it is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeadKind {
     /// Softmax over classes, cross-entropy loss (binary tasks use two classes).

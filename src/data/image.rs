@@ -28,7 +28,7 @@ pub enum ImageError {
 /// writers pad files after the marker.
 const JPEG_TRAILER_WINDOW: usize = 1024;
 
-/// Whether JPEG bytes end with an end-of-image marker. The JPEG decoder fills a cut-off
+/// Checks that JPEG bytes end with an end-of-image marker. The JPEG decoder fills a cut-off
 /// file with grey instead of failing, so truncation has to be checked separately.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
     let tail = &bytes[bytes.len().saturating_sub(JPEG_TRAILER_WINDOW)..];

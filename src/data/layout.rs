@@ -1,5 +1,6 @@
-//! Where each dataset keeps its table and images under the data root, and which columns
-//! hold the fields every adapter maps to (image, patient, sex, age, view).
+//! Dataset layouts: the table and image folder of each dataset under the data root, and
+//! the columns that contain the fields every adapter maps to (image, patient, sex, age,
+//! view).
 
 use std::path::{Path, PathBuf};
 

@@ -22,7 +22,7 @@ pub enum SplitError {
     EmptyPart { part: &'static str, patients: usize },
 }
 
-/// Assigns each sample to a part. `column_values` holds the split column's value per
+/// Assigns each sample to a part. `column_values` contains the split column's value per
 /// sample for `Split::Column` and is ignored otherwise.
 pub fn assign(split: &Split, samples: &[Sample], column_values: Option<&[Option<String>]>) -> Result<Vec<SplitPart>, SplitError> {
     let parts = match split {

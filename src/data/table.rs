@@ -65,7 +65,7 @@ impl Table {
         self.frame.get_column_names().iter().map(|c| c.to_string()).collect()
     }
 
-    /// The column's cells as text; blank cells (after trimming) are `None`.
+    /// Returns the column's cells as text. Blank cells (after trimming) are `None`.
     pub fn text_column(&self, column: &str) -> Result<Vec<Option<String>>, TableError> {
         let series = self.frame.column(column).map_err(|_| self.missing_column(column))?;
         let values = series.str().map_err(|source| TableError::Read { path: self.path.clone(), source })?;

@@ -59,7 +59,7 @@ impl EncoderCache {
         self.dir.join(&image_key[..2]).join(format!("{image_key}.f32"))
     }
 
-    /// The cached features of an image, or `None` when absent. An unreadable or
+    /// Returns the cached features of an image, or `None` when absent. An unreadable or
     /// truncated entry counts as absent (and is overwritten by the next `put`).
     pub fn get(&self, image_key: &str) -> Option<Vec<f32>> {
         let path = self.entry(image_key);

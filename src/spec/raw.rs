@@ -353,7 +353,7 @@ impl Architecture {
         }
     }
 
-    /// Whether this is one of the built-in vision transformers.
+    /// Returns whether this is one of the built-in vision transformers.
     pub fn is_vit(self) -> bool {
         !matches!(self, Architecture::RawPixels | Architecture::Torchscript)
     }

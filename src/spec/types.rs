@@ -166,7 +166,8 @@ pub struct Baseline {
     pub preprocess: Preprocess,
 }
 
-/// What the data pipeline does to an image before this encoder sees it.
+/// Preprocessing contract: what the data pipeline does to an image before this encoder
+/// receives it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Preprocess {
     pub resize: ResizePolicy,
