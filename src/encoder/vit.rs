@@ -4,6 +4,12 @@
 //! `blocks.N.attn.qkv`, `blocks.N.ls1.gamma`, `norm`, ...), so a state dict maps onto the
 //! variable store key for key. This file builds the model and runs it; it never opens
 //! files (`load.rs` reads checkpoints).
+//!
+//! A forward pass computes in the dtype of its input: parameters of another dtype are cast
+//! on use, and layer norms run in float32 when input and parameters differ. Float32 weights
+//! fed bfloat16 images therefore give the mixed precision that pretraining uses on CUDA,
+//! with gradients reaching the float32 weights; a store converted to bfloat16 and fed
+//! bfloat16 images runs entirely in bfloat16, as frozen extraction does.
 
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
@@ -137,7 +143,7 @@ impl LayerScale {
 
     fn forward(&self, x: &Tensor) -> Tensor {
         match &self.gamma {
-            Some(gamma) => x * gamma,
+            Some(gamma) => x * gamma.to_kind(x.kind()),
             None => x.shallow_clone(),
         }
     }
@@ -236,27 +242,38 @@ impl Block {
     }
 
     fn forward(&self, x: &Tensor) -> Tensor {
-        let x = x + self.ls1.forward(&self.attn.forward(&self.norm1.forward(x)));
-        &x + self.ls2.forward(&self.mlp.forward(&self.norm2.forward(&x)))
+        let x = x + self.ls1.forward(&self.attn.forward(&norm(&self.norm1, x)));
+        &x + self.ls2.forward(&self.mlp.forward(&norm(&self.norm2, &x)))
     }
 
     /// Runs the block and also returns its attention weights.
     fn forward_with_attention(&self, x: &Tensor) -> (Tensor, Tensor) {
-        let (attended, weights) = self.attn.forward_with_weights(&self.norm1.forward(x));
+        let (attended, weights) = self.attn.forward_with_weights(&norm(&self.norm1, x));
         let x = x + self.ls1.forward(&attended);
-        let x = &x + self.ls2.forward(&self.mlp.forward(&self.norm2.forward(&x)));
+        let x = &x + self.ls2.forward(&self.mlp.forward(&norm(&self.norm2, &x)));
         (x, weights)
     }
 }
 
-/// Linear layer with the ViT initialisation (normal, std 0.02; zero bias).
 /// Applies a linear layer through `aten::linear`, which fuses the bias into the matrix
 /// product; `nn::Linear::forward` adds it in a second pass over the output.
-fn dense(layer: &nn::Linear, x: &Tensor) -> Tensor {
-    x.linear(&layer.ws, layer.bs.as_ref())
+/// The weights are cast to the dtype of `x` (a no-op when they already match).
+pub(crate) fn dense(layer: &nn::Linear, x: &Tensor) -> Tensor {
+    let kind = x.kind();
+    x.linear(&layer.ws.to_kind(kind), layer.bs.as_ref().map(|bias| bias.to_kind(kind)))
 }
 
-fn linear(vs: nn::Path, input: i64, output: i64) -> nn::Linear {
+/// Applies a layer norm in the dtype of `x` when its parameters share it, else in float32
+/// with the result cast back to the dtype of `x`.
+fn norm(layer: &nn::LayerNorm, x: &Tensor) -> Tensor {
+    match &layer.ws {
+        Some(weight) if weight.kind() != x.kind() => layer.forward(&x.to_kind(weight.kind())).to_kind(x.kind()),
+        _ => layer.forward(x),
+    }
+}
+
+/// Creates a linear layer with the ViT initialisation (normal, std 0.02; zero bias).
+pub(crate) fn linear(vs: nn::Path, input: i64, output: i64) -> nn::Linear {
     let config = nn::LinearConfig {
         ws_init: nn::Init::Randn { mean: 0.0, stdev: 0.02 },
         bs_init: Some(nn::Init::Const(0.0)),
@@ -272,6 +289,14 @@ fn layer_norm(vs: nn::Path, dim: i64, eps: f64) -> nn::LayerNorm {
 /// libtorch's random generator is global: `Vit::build_store` holds this lock from seeding
 /// to the last draw, so that models built on other threads cannot interleave their draws.
 static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `build` right after seeding libtorch's generator with `seed`, holding the lock that
+/// keeps other threads' draws out until `build` returns.
+pub fn seeded<T>(seed: u64, build: impl FnOnce() -> T) -> T {
+    let _guard = INIT_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    tch::manual_seed(seed as i64);
+    build()
+}
 
 /// The transformer. Build it inside a `VarStore` whose root is the backbone prefix.
 #[derive(Debug)]
@@ -302,11 +327,11 @@ impl Vit {
 
     /// Creates a variable store on `device` and a model in it, initialised from `seed`.
     pub fn build_store(config: VitConfig, device: Device, seed: u64) -> (nn::VarStore, Vit) {
-        let _guard = INIT_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        tch::manual_seed(seed as i64);
-        let store = nn::VarStore::new(device);
-        let model = Vit::new(&store.root(), config);
-        (store, model)
+        seeded(seed, || {
+            let store = nn::VarStore::new(device);
+            let model = Vit::new(&store.root(), config);
+            (store, model)
+        })
     }
 
     /// Position embeddings for a `height` x `width` pixel input: the stored ones when the
@@ -339,15 +364,27 @@ impl Vit {
         Tensor::cat(&[class_pos, grid], 1)
     }
 
-    /// Patch, CLS and register tokens with position embeddings, before the blocks.
-    fn embed(&self, images: &Tensor) -> Tensor {
+    /// Patch, CLS and register tokens with position embeddings, before the blocks. Where
+    /// `masks` (`[B, patches]`, boolean) is set, the patch embedding is replaced by
+    /// `mask_token` (`[1, D]`) before the position embedding is added, as DINOv2 does for
+    /// the iBOT objective.
+    fn embed(&self, images: &Tensor, masks: Option<(&Tensor, &Tensor)>) -> Tensor {
         let (b, _, h, w) = images.size4().expect("images are [batch, channels, height, width]");
-        let x = self.patch_embed.forward(images).flatten(2, 3).transpose(1, 2);
-        let cls = self.cls_token.expand([b, 1, self.config.embed_dim], false);
-        let x = Tensor::cat(&[cls, x], 1) + self.position_embedding(h, w);
+        let kind = images.kind();
+        let conv = &self.patch_embed;
+        let x = images
+            .conv2d(&conv.ws.to_kind(kind), conv.bs.as_ref().map(|bias| bias.to_kind(kind)), [self.config.patch_size; 2], [0; 2], [1; 2], 1)
+            .flatten(2, 3)
+            .transpose(1, 2);
+        let x = match masks {
+            Some((masks, mask_token)) => x.where_self(&masks.logical_not().unsqueeze(-1), &mask_token.to_kind(kind).unsqueeze(0)),
+            None => x,
+        };
+        let cls = self.cls_token.to_kind(kind).expand([b, 1, self.config.embed_dim], false);
+        let x = Tensor::cat(&[cls, x], 1) + self.position_embedding(h, w).to_kind(kind);
         match &self.register_tokens {
             Some(registers) => {
-                let registers = registers.expand([b, self.config.num_register_tokens, self.config.embed_dim], false);
+                let registers = registers.to_kind(kind).expand([b, self.config.num_register_tokens, self.config.embed_dim], false);
                 Tensor::cat(&[x.narrow(1, 0, 1), registers, x.narrow(1, 1, x.size()[1] - 1)], 1)
             }
             None => x,
@@ -363,11 +400,17 @@ impl Vit {
 
     /// Runs the transformer on `[B, C, H, W]` images whose sides are multiples of the patch.
     pub fn forward(&self, images: &Tensor) -> VitOutput {
-        let mut x = self.embed(images);
+        self.forward_masked(images, None)
+    }
+
+    /// Runs the transformer with the patches where `masks` is set replaced by the mask
+    /// token (`masks` is `[B, patches]` boolean, `mask_token` is `[1, D]`).
+    pub fn forward_masked(&self, images: &Tensor, masks: Option<(&Tensor, &Tensor)>) -> VitOutput {
+        let mut x = self.embed(images, masks);
         for block in &self.blocks {
             x = block.forward(&x);
         }
-        self.split(&self.norm.forward(&x))
+        self.split(&norm(&self.norm, &x))
     }
 
     /// Runs the transformer like `forward` and also returns the last block's attention
@@ -376,12 +419,12 @@ impl Vit {
     /// runs without the fused attention kernel, so this is slower than `forward`.
     pub fn forward_with_last_attention(&self, images: &Tensor) -> (VitOutput, Tensor) {
         let (last, earlier) = self.blocks.split_last().expect("a ViT has at least one block");
-        let mut x = self.embed(images);
+        let mut x = self.embed(images, None);
         for block in earlier {
             x = block.forward(&x);
         }
         let (x, weights) = last.forward_with_attention(&x);
-        (self.split(&self.norm.forward(&x)), weights)
+        (self.split(&norm(&self.norm, &x)), weights)
     }
 
     /// Computes the DINOv2 linear-probe feature: the CLS token concatenated with the
