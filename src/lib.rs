@@ -12,6 +12,7 @@ pub mod encoder;
 pub mod features;
 pub mod metrics;
 pub mod pipeline;
+pub mod pretrain;
 pub mod report;
 pub mod spec;
 pub mod stats;

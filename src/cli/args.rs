@@ -67,6 +67,21 @@ pub enum Command {
     },
     /// List benchmarks and encoders, one line each.
     List,
+    /// Pretrain a ViT with the DINOv2 objectives (DINO, iBOT, KoLeo) on the images a preset
+    /// names; writes checkpoints, loss curves and the teacher backbone to the run folder.
+    Pretrain {
+        /// Preset file, e.g. pretrain/cpu_vit_tiny.toml.
+        preset: PathBuf,
+        /// Run folder; defaults to runs/<preset file stem>.
+        #[arg(long, value_name = "DIR")]
+        run_dir: Option<PathBuf>,
+        /// Continue the run folder's checkpoint instead of starting a new run.
+        #[arg(long)]
+        resume: bool,
+        /// Stop (with a checkpoint) once this many steps are complete; resume later.
+        #[arg(long, value_name = "STEPS")]
+        stop_after: Option<usize>,
+    },
     /// Check spec files and report every problem; runs nothing.
     Validate {
         /// Spec files to check; defaults to every spec in the benchmarks and baselines folders.

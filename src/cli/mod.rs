@@ -7,6 +7,7 @@ pub mod logging;
 pub mod run;
 pub mod validate;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -58,6 +59,28 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
             for line in list::list(&cli.global)? {
                 println!("{line}");
             }
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Pretrain { preset, run_dir, resume, stop_after } => {
+            let run_dir = run_dir.unwrap_or_else(|| PathBuf::from("runs").join(preset.file_stem().unwrap_or_default()));
+            // A preset with mistakes is reported before anything is written.
+            crate::pretrain::PretrainConfig::load(&preset)?;
+            logging::init_with_file(cli.global.verbose.max(1), &bars, &run_dir.join("pretrain.log"))?;
+            let device = crate::encoder::select_device(cli.global.device).map_err(anyhow::Error::msg)?;
+            let options = crate::pretrain::PretrainOptions { preset, run_dir: run_dir.clone(), data_root: cli.global.data_root.clone(), device, resume, stop_after };
+            let summary = crate::pretrain::pretrain(&options, &bars)?;
+            println!(
+                "pretrain: {} of {} steps on {} images ({} left out), final loss {}",
+                summary.steps_completed,
+                summary.total_steps,
+                summary.images,
+                summary.skipped_images.len(),
+                summary.final_loss.map_or("-".to_string(), |loss| format!("{loss:.4}"))
+            );
+            if let (Some(steps), Some(gflops)) = (summary.steps_per_second, summary.achieved_gflop_per_second) {
+                println!("throughput: {steps:.3} steps/s, {:.1} images/s, {gflops:.1} GFLOP/s ({:.2} GFLOP per step)", summary.images_per_second.unwrap_or(0.0), summary.step_gflop);
+            }
+            println!("teacher backbone: {}", summary.export.display());
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Validate { files } => {

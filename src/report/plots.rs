@@ -406,18 +406,18 @@ fn shared_axis_range(series: &[ScatterSeries]) -> (f64, f64) {
 // ---------------------------------------------------------------------------------------
 // Rendering and writing
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 type PlotChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// A chart that draws itself on any plotters backend, so that PNG and SVG share one drawing
 /// routine.
-trait Chart {
+pub(crate) trait Chart {
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
 /// Renders `chart` as PNG and SVG in memory, then writes both files atomically.
-fn write_chart(stem: &Path, chart: &impl Chart) -> Result<Vec<PathBuf>, PlotError> {
+pub(crate) fn write_chart(stem: &Path, chart: &impl Chart) -> Result<Vec<PathBuf>, PlotError> {
     let png_path = path_with_extension(stem, "png");
     let svg_path = path_with_extension(stem, "svg");
     if !register_embedded_fonts() {

@@ -5,5 +5,6 @@
 
 mod cli;
 mod end_to_end;
+mod pretrain;
 mod util;
 mod validate;
