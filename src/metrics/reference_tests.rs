@@ -4,6 +4,7 @@
 //! An expected value of null means that the metric must return `Undefined`.
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::*;
 
@@ -17,6 +18,16 @@ struct Fixtures {
     multiclass: Vec<MulticlassCase>,
     labels: Vec<LabelCase>,
     regression: Vec<RegressionCase>,
+    predictions: Section<PredictionCase, GeneratedPredictionCase>,
+    calibration: Section<CalibrationCase, GeneratedCalibrationCase>,
+    spearman: Section<SpearmanCase, GeneratedSpearmanCase>,
+}
+
+/// Cases with stored inputs, and large cases whose inputs are built from rules.
+#[derive(Deserialize)]
+struct Section<Stored, Generated> {
+    stored: Vec<Stored>,
+    generated: Vec<Generated>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +89,111 @@ struct RegressionCase {
     y: Vec<f64>,
     pearson: Option<f64>,
     mae: Option<f64>,
+}
+
+/// Expected F1, Dice and threshold rates for predictions `scores >= threshold`.
+#[derive(Deserialize)]
+struct PredictionExpected {
+    f1: Option<f64>,
+    dice: Option<f64>,
+    sensitivity: Option<f64>,
+    specificity: Option<f64>,
+    false_negative_rate: Option<f64>,
+    false_positive_rate: Option<f64>,
+    positives: usize,
+    negatives: usize,
+}
+
+#[derive(Deserialize)]
+struct PredictionCase {
+    name: String,
+    labels: Vec<u8>,
+    scores: Vec<f64>,
+    threshold: f64,
+    #[serde(flatten)]
+    expected: PredictionExpected,
+}
+
+/// Labels `label_rule < prevalence` and scores `score_rule + shift * label`.
+#[derive(Deserialize)]
+struct GeneratedPredictionCase {
+    name: String,
+    label_rule: SampleRule,
+    prevalence: f64,
+    score_rule: SampleRule,
+    shift: f64,
+    threshold: f64,
+    #[serde(flatten)]
+    expected: PredictionExpected,
+}
+
+#[derive(Deserialize)]
+struct CalibrationCase {
+    name: String,
+    labels: Vec<u8>,
+    probabilities: Vec<f64>,
+    bins: usize,
+    ece: Option<f64>,
+}
+
+/// Probabilities `probability_rule` and labels `outcome_rule < probability^2`.
+#[derive(Deserialize)]
+struct GeneratedCalibrationCase {
+    name: String,
+    probability_rule: SampleRule,
+    outcome_rule: SampleRule,
+    bins: usize,
+    ece: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct SpearmanCase {
+    name: String,
+    /// Numbers, or the strings "inf", "-inf" and "nan".
+    x: Vec<Value>,
+    y: Vec<Value>,
+    spearman: Option<f64>,
+}
+
+/// x from `x_rule` and y = x + `noise_rule`.
+#[derive(Deserialize)]
+struct GeneratedSpearmanCase {
+    name: String,
+    x_rule: SampleRule,
+    noise_rule: SampleRule,
+    spearman: Option<f64>,
+}
+
+/// The values ((i * multiplier) mod modulus + offset) / divisor for i in 0..size, which
+/// NumPy and Rust compute to the same floats.
+#[derive(Deserialize)]
+struct SampleRule {
+    size: i64,
+    multiplier: i64,
+    modulus: i64,
+    offset: i64,
+    divisor: i64,
+}
+
+impl SampleRule {
+    fn generate(&self) -> Vec<f64> {
+        (0..self.size)
+            .map(|i| {
+                ((i * self.multiplier) % self.modulus + self.offset) as f64 / self.divisor as f64
+            })
+            .collect()
+    }
+}
+
+/// Decodes a fixture value: a JSON number or one of "inf", "-inf" and "nan".
+fn decode_value(value: &Value) -> f64 {
+    match value {
+        Value::Number(number) => number.as_f64().expect("fixture number is not an f64"),
+        Value::String(text) if text == "inf" => f64::INFINITY,
+        Value::String(text) if text == "-inf" => f64::NEG_INFINITY,
+        Value::String(text) if text == "nan" => f64::NAN,
+        other => panic!("unexpected fixture value {other}"),
+    }
 }
 
 fn load_fixtures() -> Fixtures {
@@ -294,6 +410,163 @@ fn regression_metrics() {
             &mean_absolute_error(&case.x, &case.y),
             case.mae,
         );
+    }
+    assert_no_failures(failures, &fixtures);
+}
+
+/// Checks F1, Dice and the threshold rates of one case.
+fn check_predictions(
+    failures: &mut Vec<String>,
+    name: &str,
+    labels: &[bool],
+    scores: &[f64],
+    threshold: f64,
+    expected: &PredictionExpected,
+) {
+    let predictions: Vec<bool> = scores.iter().map(|&score| score >= threshold).collect();
+    let context = format!("{name} f1_score");
+    check_result(
+        failures,
+        &context,
+        &f1_score(labels, &predictions),
+        expected.f1,
+    );
+    let context = format!("{name} dice");
+    check_result(
+        failures,
+        &context,
+        &dice(labels, &predictions),
+        expected.dice,
+    );
+
+    let rates = threshold_rates(labels, scores, threshold);
+    let checks = [
+        ("sensitivity", &rates.sensitivity, expected.sensitivity),
+        ("specificity", &rates.specificity, expected.specificity),
+        (
+            "false_negative_rate",
+            &rates.false_negative_rate,
+            expected.false_negative_rate,
+        ),
+        (
+            "false_positive_rate",
+            &rates.false_positive_rate,
+            expected.false_positive_rate,
+        ),
+    ];
+    for (rate, actual, expected) in checks {
+        check_result(failures, &format!("{name} {rate}"), actual, expected);
+    }
+    if (rates.positives, rates.negatives) != (expected.positives, expected.negatives) {
+        failures.push(format!(
+            "{name}: {} positives and {} negatives, expected {} and {}",
+            rates.positives, rates.negatives, expected.positives, expected.negatives
+        ));
+    }
+}
+
+#[test]
+fn prediction_metrics() {
+    let fixtures = load_fixtures();
+    let section = &fixtures.predictions;
+    assert!(section.stored.len() > 20, "too few stored prediction cases");
+    let mut failures = Vec::new();
+    for case in &section.stored {
+        let labels: Vec<bool> = case.labels.iter().map(|&label| label == 1).collect();
+        check_predictions(
+            &mut failures,
+            &case.name,
+            &labels,
+            &case.scores,
+            case.threshold,
+            &case.expected,
+        );
+    }
+    assert_no_failures(failures, &fixtures);
+}
+
+#[test]
+fn prediction_metrics_generated() {
+    let fixtures = load_fixtures();
+    let section = &fixtures.predictions;
+    assert!(!section.generated.is_empty());
+    let mut failures = Vec::new();
+    for case in &section.generated {
+        let labels: Vec<bool> = case
+            .label_rule
+            .generate()
+            .iter()
+            .map(|&value| value < case.prevalence)
+            .collect();
+        let scores: Vec<f64> = case
+            .score_rule
+            .generate()
+            .iter()
+            .zip(&labels)
+            .map(|(&value, &label)| value + case.shift * f64::from(u8::from(label)))
+            .collect();
+        check_predictions(
+            &mut failures,
+            &case.name,
+            &labels,
+            &scores,
+            case.threshold,
+            &case.expected,
+        );
+    }
+    assert_no_failures(failures, &fixtures);
+}
+
+#[test]
+fn calibration_error() {
+    let fixtures = load_fixtures();
+    let section = &fixtures.calibration;
+    assert!(
+        section.stored.len() > 20,
+        "too few stored calibration cases"
+    );
+    assert!(!section.generated.is_empty());
+    let mut failures = Vec::new();
+    for case in &section.stored {
+        let labels: Vec<bool> = case.labels.iter().map(|&label| label == 1).collect();
+        let value = expected_calibration_error(&labels, &case.probabilities, case.bins);
+        check_result(&mut failures, &case.name, &value, case.ece);
+    }
+    for case in &section.generated {
+        let probabilities = case.probability_rule.generate();
+        let labels: Vec<bool> = case
+            .outcome_rule
+            .generate()
+            .iter()
+            .zip(&probabilities)
+            .map(|(&uniform, &probability)| uniform < probability * probability)
+            .collect();
+        let value = expected_calibration_error(&labels, &probabilities, case.bins);
+        check_result(&mut failures, &case.name, &value, case.ece);
+    }
+    assert_no_failures(failures, &fixtures);
+}
+
+#[test]
+fn spearman_correlation() {
+    let fixtures = load_fixtures();
+    let section = &fixtures.spearman;
+    assert!(section.stored.len() > 20, "too few stored Spearman cases");
+    assert!(!section.generated.is_empty());
+    let mut failures = Vec::new();
+    for case in &section.stored {
+        let x: Vec<f64> = case.x.iter().map(decode_value).collect();
+        let y: Vec<f64> = case.y.iter().map(decode_value).collect();
+        check_result(&mut failures, &case.name, &spearman(&x, &y), case.spearman);
+    }
+    for case in &section.generated {
+        let x = case.x_rule.generate();
+        let y: Vec<f64> = x
+            .iter()
+            .zip(case.noise_rule.generate())
+            .map(|(value, noise)| value + noise)
+            .collect();
+        check_result(&mut failures, &case.name, &spearman(&x, &y), case.spearman);
     }
     assert_no_failures(failures, &fixtures);
 }

@@ -103,7 +103,17 @@ where
             finite_or_undefined(statistic(&indices))
         })
         .collect();
+    percentile_interval(estimate, &results, config)
+}
 
+/// Builds the percentile interval from the statistic of every resample, in resample order.
+///
+/// Returns `Undefined` when fewer than half of the resamples are defined.
+pub(super) fn percentile_interval(
+    estimate: f64,
+    results: &[MetricResult],
+    config: &BootstrapConfig,
+) -> Result<Interval, Undefined> {
     let mut defined: Vec<f64> = results
         .iter()
         .filter_map(|result| result.as_ref().ok().copied())
@@ -144,7 +154,7 @@ fn finite_or_undefined(result: MetricResult) -> MetricResult {
 }
 
 /// Groups sample indices by patient, with patients in order of first appearance.
-fn samples_by_patient(clusters: &[u64]) -> Vec<Vec<usize>> {
+pub(super) fn samples_by_patient(clusters: &[u64]) -> Vec<Vec<usize>> {
     let mut position_of_patient: HashMap<u64, usize> = HashMap::new();
     let mut patients: Vec<Vec<usize>> = Vec::new();
     for (sample, &patient) in clusters.iter().enumerate() {
@@ -159,14 +169,24 @@ fn samples_by_patient(clusters: &[u64]) -> Vec<Vec<usize>> {
 
 /// Draws one resample of patients and returns the indices of their samples.
 fn draw_resample(patients: &[Vec<usize>], seed: u64, stream: u64) -> Vec<usize> {
+    let mut indices = Vec::new();
+    draw_patients(patients.len(), seed, stream, |patient| {
+        indices.extend_from_slice(&patients[patient]);
+    });
+    indices
+}
+
+/// Draws `patients` patient positions uniformly with replacement for resample `stream` and
+/// passes each to `visit` in draw order.
+///
+/// Every bootstrap in this module draws through here, so that the same seed gives the same
+/// resamples in each of them.
+pub(super) fn draw_patients(patients: usize, seed: u64, stream: u64, mut visit: impl FnMut(usize)) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
-    let mut indices = Vec::new();
-    for _ in 0..patients.len() {
-        let patient = rng.random_range(0..patients.len());
-        indices.extend_from_slice(&patients[patient]);
+    for _ in 0..patients {
+        visit(rng.random_range(0..patients));
     }
-    indices
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ struct Fixtures {
     correction: Vec<CorrectionCase>,
     bca_acceleration: Vec<AccelerationCase>,
     bca_scipy: Vec<ScipyBcaCase>,
+    seeds: Vec<SeedCase>,
 }
 
 #[derive(Deserialize)]
@@ -153,6 +154,25 @@ struct ScipyInterval {
     confidence: f64,
     low: f64,
     high: f64,
+}
+
+#[derive(Deserialize)]
+struct SeedCase {
+    name: String,
+    seed_ids: Vec<u64>,
+    /// A null value is a seed whose metric is undefined.
+    values: Vec<Option<f64>>,
+    confidence: f64,
+    expected: Option<SeedExpected>,
+}
+
+#[derive(Deserialize)]
+struct SeedExpected {
+    seeds: usize,
+    mean: f64,
+    std: Option<f64>,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
 }
 
 fn load_fixtures() -> Fixtures {
@@ -596,6 +616,101 @@ fn bca_bounds_match_scipy() {
                 }
                 Err(undefined) => failures.push(format!("{context}: got {undefined:?}")),
             }
+        }
+    }
+    assert_no_failures(failures, &fixtures);
+}
+
+/// Compares an optional statistic, where `None` must match `None`.
+fn check_option(
+    failures: &mut Vec<String>,
+    context: &str,
+    actual: Option<f64>,
+    expected: Option<f64>,
+) {
+    match (actual, expected) {
+        (Some(actual), Some(expected)) => {
+            check(failures, context, actual, expected, close_statistic)
+        }
+        (None, None) => {}
+        (actual, expected) => {
+            failures.push(format!("{context}: got {actual:?}, expected {expected:?}"))
+        }
+    }
+}
+
+#[test]
+fn seed_summary_matches_numpy_and_scipy() {
+    let fixtures = load_fixtures();
+    assert!(fixtures.seeds.len() > 30, "too few seed cases");
+    let mut failures = Vec::new();
+    for case in &fixtures.seeds {
+        let values: Vec<(u64, MetricResult)> = case
+            .seed_ids
+            .iter()
+            .zip(&case.values)
+            .map(|(&seed, value)| {
+                let result =
+                    value.ok_or_else(|| crate::metrics::Undefined::new("undefined in the fixture"));
+                (seed, result)
+            })
+            .collect();
+        let name = &case.name;
+        match (aggregate_seeds(&values, case.confidence), &case.expected) {
+            (Ok(actual), Some(expected)) => {
+                if actual.seeds != expected.seeds {
+                    failures.push(format!(
+                        "{name}: {} seeds, expected {}",
+                        actual.seeds, expected.seeds
+                    ));
+                }
+                let undefined_seeds: Vec<u64> =
+                    actual.undefined.iter().map(|(seed, _)| *seed).collect();
+                let expected_undefined: Vec<u64> = case
+                    .seed_ids
+                    .iter()
+                    .zip(&case.values)
+                    .filter(|(_, value)| value.is_none())
+                    .map(|(&seed, _)| seed)
+                    .collect();
+                if undefined_seeds != expected_undefined {
+                    failures.push(format!("{name}: undefined seeds {undefined_seeds:?}, expected {expected_undefined:?}"));
+                }
+                check(
+                    &mut failures,
+                    &format!("{name} mean"),
+                    actual.mean,
+                    expected.mean,
+                    close_statistic,
+                );
+                check_option(
+                    &mut failures,
+                    &format!("{name} std"),
+                    actual.std,
+                    expected.std,
+                );
+                check_option(
+                    &mut failures,
+                    &format!("{name} ci_low"),
+                    actual.ci_low,
+                    expected.ci_low,
+                );
+                check_option(
+                    &mut failures,
+                    &format!("{name} ci_high"),
+                    actual.ci_high,
+                    expected.ci_high,
+                );
+            }
+            (Err(undefined), None) if !undefined.reason.is_empty() => {}
+            (actual, expected) => failures.push(format!(
+                "{name}: got {actual:?}, expected {}",
+                if expected.is_some() {
+                    "a summary"
+                } else {
+                    "Undefined"
+                }
+            )),
         }
     }
     assert_no_failures(failures, &fixtures);

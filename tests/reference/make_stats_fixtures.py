@@ -14,6 +14,9 @@ src/stats/reference_tests.rs checks the Rust functions against this file:
 - bca_acceleration: the jackknife acceleration over patients, computed with NumPy loops.
 - bca_scipy: scipy.stats.bootstrap(method="BCa") given a stored bootstrap distribution,
   so that Rust can recompute the same interval from the same replicates.
+- seeds: the summary of a metric over training seeds: numpy.mean, numpy.std(ddof=1) and
+  scipy.stats.t.interval of the defined values. A null value is a seed whose metric is
+  undefined.
 
 A null result means that the Rust function must return `Undefined`. The note beside it
 records what the reference did. JSON has no infinities or NaN, so sample values are
@@ -37,7 +40,7 @@ from types import SimpleNamespace
 import numpy as np
 import scipy
 import sklearn
-from scipy.stats import bootstrap, false_discovery_control, mannwhitneyu, norm
+from scipy.stats import bootstrap, false_discovery_control, mannwhitneyu, norm, t
 from sklearn.metrics import roc_auc_score
 
 SEED = 20250214
@@ -472,6 +475,64 @@ def bca_scipy_cases(rng: np.random.Generator) -> list[dict]:
     return cases
 
 
+def seed_summary(values: list[float | None], confidence: float) -> tuple[dict | None, str | None]:
+    """Return (expected summary, note) of the defined values, or (None, note) if there are none."""
+    defined = np.array([value for value in values if value is not None])
+    if len(defined) == 0:
+        return None, "no defined value to average"
+    mean = float(np.mean(defined))
+    if len(defined) < 2:
+        return {"seeds": 1, "mean": mean, "std": None, "ci_low": None, "ci_high": None}, (
+            "one defined value: numpy.std(ddof=1) warns and returns nan"
+        )
+    std = float(np.std(defined, ddof=1))
+    note = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        low, high = t.interval(confidence, len(defined) - 1, loc=mean, scale=std / np.sqrt(len(defined)))
+    if std == 0:
+        assert np.isnan(low), "SciPy returns NaN for a scale of 0"
+        assert np.isnan(high), "SciPy returns NaN for a scale of 0"
+        low = high = mean
+        note = "all defined values equal: SciPy returns NaN bounds for scale 0, raydino-bench the mean"
+    summary = {"seeds": len(defined), "mean": mean, "std": std, "ci_low": float(low), "ci_high": float(high)}
+    return summary, note
+
+
+def seed_cases(rng: np.random.Generator) -> list[dict]:
+    inputs = []
+    for _ in range(30):
+        count = int(rng.integers(1, 21))
+        values = np.round(rng.normal(loc=0.8, scale=rng.choice([0.001, 0.02, 0.1]), size=count), 4).tolist()
+        undefined_share = rng.choice([0.0, 0.0, 0.2])
+        values = [None if rng.random() < undefined_share else value for value in values]
+        inputs.append((f"random {count} seeds", values, float(rng.choice([0.5, 0.8, 0.9, 0.95, 0.99]))))
+    inputs.append(("2000 seeds", np.round(rng.normal(loc=0.5, scale=0.05, size=2000), 4).tolist(), 0.95))
+    inputs.append(("two seeds", [0.71, 0.74], 0.95))
+    inputs.append(("one seed", [0.8123], 0.95))
+    inputs.append(("one defined of three", [None, 0.66, None], 0.9))
+    inputs.append(("all undefined", [None, None], 0.95))
+    inputs.append(("all values equal", [0.9, 0.9, 0.9, 0.9], 0.95))
+    inputs.append(("large offset", (1e6 + np.round(rng.normal(size=8), 4)).tolist(), 0.95))
+    inputs.append(("confidence 0.999, three seeds", [0.1, 0.4, 0.35], 0.999))
+
+    cases = []
+    for name, values, confidence in inputs:
+        seed_ids = rng.choice(10_000, size=len(values), replace=False).tolist()
+        expected, note = seed_summary(values, confidence)
+        case = {
+            "name": name,
+            "seed_ids": seed_ids,
+            "values": values,
+            "confidence": confidence,
+            "expected": expected,
+        }
+        if note:
+            case["note"] = note
+        cases.append(case)
+    return cases
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     fixtures = {
@@ -498,6 +559,7 @@ def main() -> None:
         "correction": correction_cases(rng),
         "bca_acceleration": bca_acceleration_cases(rng),
         "bca_scipy": bca_scipy_cases(rng),
+        "seeds": seed_cases(rng),
     }
     text = json.dumps(fixtures, separators=(",", ":"), allow_nan=False)
     assert len(text) < MAX_OUTPUT_BYTES, f"fixture file is {len(text)} bytes, over {MAX_OUTPUT_BYTES}"
