@@ -9,6 +9,7 @@ pub mod adapters;
 pub mod cli;
 pub mod data;
 pub mod encoder;
+pub mod fairness;
 pub mod features;
 pub mod metrics;
 pub mod pipeline;

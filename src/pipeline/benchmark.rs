@@ -12,7 +12,9 @@ use crate::data::{assign_split, build_cohort, read_benchmark_table, Cohort, Coho
 use crate::encoder::{identity, Encoder, EncoderError};
 use crate::features::{extract, CacheError, ExtractError, FeatureCache};
 use crate::metrics::roc_curve;
+use crate::fairness::{group_samples, Grouping};
 use crate::pipeline::evaluate::{metric_on, per_class_reports, MetricReport, Scores, Truth};
+use crate::pipeline::fairness::{encoder_fairness, encoder_long_tail, group_sizes, EncoderPredictions, FairnessData};
 use crate::pipeline::probe::{fit_and_select, ProbeData};
 use crate::pipeline::results::*;
 use crate::spec::load::line_in_text;
@@ -106,9 +108,20 @@ fn check_values(benchmark: &Benchmark, layout: &DatasetLayout, data_root: &Path,
         }
         Task::Regression { .. } => {}
     }
+    let mut problems = Vec::new();
+    if let Some(fairness) = &benchmark.fairness {
+        for (i, attribute) in fairness.attributes.iter().enumerate() {
+            let key = KeyPath::key("fairness").join("attributes").at(i);
+            for (j, value) in attribute.values.iter().enumerate() {
+                wanted.push((key.join("values").at(j), &attribute.column, value));
+            }
+            if !attribute.bins.is_empty() {
+                problems.extend(check_numeric(benchmark, &table, &key, &attribute.column, table_name)?);
+            }
+        }
+    }
 
     let mut present: HashMap<&str, BTreeSet<String>> = HashMap::new();
-    let mut problems = Vec::new();
     for (key, column, value) in wanted {
         if !present.contains_key(column) {
             present.insert(column, table.text_column(column)?.into_iter().flatten().collect());
@@ -131,6 +144,22 @@ fn check_values(benchmark: &Benchmark, layout: &DatasetLayout, data_root: &Path,
         return Ok(());
     }
     Err(PipelineError::Spec(SpecError::Invalid { path: benchmark.path.clone(), problems }))
+}
+
+/// Reports a binned attribute whose column holds values that are not numbers.
+fn check_numeric(benchmark: &Benchmark, table: &Table, key: &KeyPath, column: &str, table_name: &str) -> Result<Option<Problem>, PipelineError> {
+    let values = table.text_column(column)?;
+    let bad: BTreeSet<&str> = values.iter().flatten().map(String::as_str).filter(|v| !v.trim().parse::<f64>().is_ok_and(f64::is_finite)).collect();
+    if bad.is_empty() {
+        return Ok(None);
+    }
+    let listed: Vec<&str> = bad.iter().copied().take(MAX_LISTED_VALUES).collect();
+    let bins = key.join("bins");
+    Ok(Some(Problem {
+        line: line_in_text(&benchmark.source, &bins),
+        key: bins.to_string(),
+        message: format!("bins need a numeric column, but column \"{column}\" of {table_name} holds {} value(s) that are not numbers: {}", bad.len(), listed.join(", ")),
+    }))
 }
 
 /// How many distinct values an unknown-value message lists.
@@ -232,6 +261,22 @@ pub fn run_benchmark(
     let (train_truth, val_truth, test_truth) = (truth_of(&train_idx), truth_of(&val_idx), truth_of(&test_idx));
     let test_patients: Vec<u64> = test_idx.iter().map(|&i| patient_ids[cohort.samples[i].patient.as_str()]).collect();
     let bootstrap = BootstrapConfig { resamples: benchmark.bootstrap.resamples, confidence: benchmark.bootstrap.confidence, seed: settings.seed };
+    let sample_patients: Vec<u64> = cohort.samples.iter().map(|s| patient_ids[s.patient.as_str()]).collect();
+    let groupings = attribute_groupings(benchmark, &settings.data_root, &layout, &cohort)?;
+    let groups = groupings.iter().map(|g| group_sizes(g, &parts, &sample_patients)).collect();
+    let truth_of_any = |idx: &[usize]| truth(&benchmark.task, &cohort, idx);
+    let fairness_data = benchmark.fairness.as_ref().map(|spec| FairnessData {
+        spec,
+        metrics: &benchmark.metrics,
+        adapter: &benchmark.adapter,
+        groupings: &groupings,
+        train_idx: &train_idx,
+        val_idx: &val_idx,
+        test_idx: &test_idx,
+        patients: &sample_patients,
+        truth_of: &truth_of_any,
+        bootstrap,
+    });
 
     let mut encoders = Vec::new();
     for (baseline, id, extraction) in extracted {
@@ -264,6 +309,14 @@ pub fn run_benchmark(
         for report in &metrics {
             tracing::info!(benchmark = %name, encoder = %baseline.name, metric = %report.metric, value = ?report.value, undefined = ?report.undefined, "test metric");
         }
+        let predictions = EncoderPredictions { val_truth: &val_truth, val_scores: &outcome.val_scores, test_truth: &test_truth, test_scores: scores, rows: &rows };
+        let fairness = fairness_data.as_ref().map(|data| {
+            let started = Instant::now();
+            let result = encoder_fairness(data, &predictions);
+            tracing::info!(benchmark = %name, encoder = %baseline.name, seconds = started.elapsed().as_secs_f64(), "fairness protocols done");
+            result
+        });
+        let long_tail = encoder_long_tail(benchmark, &train_truth, &predictions, &test_patients, &bootstrap);
         let chosen_head = outcome.candidates[outcome.chosen].clone();
         encoders.push(EncoderResult {
             encoder: baseline.name.clone(),
@@ -277,6 +330,8 @@ pub fn run_benchmark(
             candidates: outcome.candidates,
             metrics,
             per_class,
+            fairness,
+            long_tail,
             roc,
             test_predictions: (0..test_idx.len()).map(|i| scores.values[i * scores.outputs..(i + 1) * scores.outputs].to_vec()).collect(),
         });
@@ -300,6 +355,7 @@ pub fn run_benchmark(
         data: cohort.accounting.clone(),
         split: split_counts,
         split_fingerprint,
+        groups,
         encoders,
         skipped,
         provenance: Provenance {
@@ -399,6 +455,21 @@ fn count_parts(cohort: &Cohort, parts: &[SplitPart], outputs: &[String]) -> Vec<
             PartCounts { part, samples: members.len(), patients: patients.len(), classes }
         })
         .collect()
+}
+
+/// Sorts the cohort's samples into the groups of each fairness attribute.
+fn attribute_groupings(benchmark: &Benchmark, data_root: &Path, layout: &DatasetLayout, cohort: &Cohort) -> Result<Vec<Grouping>, PipelineError> {
+    let Some(fairness) = &benchmark.fairness else { return Ok(Vec::new()) };
+    let table = read_benchmark_table(layout, data_root, benchmark)?;
+    let mut groupings = Vec::new();
+    for attribute in &fairness.attributes {
+        let column = table.text_column(&attribute.column)?;
+        let values: Vec<Option<String>> = cohort.samples.iter().map(|s| column[s.row].clone()).collect();
+        let grouping = group_samples(attribute, &values);
+        tracing::info!(benchmark = %benchmark.name, attribute = %attribute.name, groups = ?grouping.groups, excluded = ?grouping.excluded, "subgroups");
+        groupings.push(grouping);
+    }
+    Ok(groupings)
 }
 
 /// Values of the split column per sample, for `method = "column"` splits.

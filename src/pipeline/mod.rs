@@ -2,6 +2,7 @@
 
 pub mod benchmark;
 pub mod evaluate;
+pub mod fairness;
 pub mod probe;
 pub mod results;
 

@@ -24,6 +24,8 @@ pub struct ProbeOutcome {
     pub candidates: Vec<HeadCandidate>,
     pub chosen: usize,
     pub selected_by: MetricName,
+    /// The chosen head's validation predictions, for choosing decision thresholds.
+    pub val_scores: Scores,
     pub test_scores: Scores,
 }
 
@@ -109,8 +111,9 @@ pub fn fit_and_select(data: &ProbeData, spec: &AdapterSpec, progress: &indicatif
     }
 
     let chosen = choose(&candidates, metric.higher_is_better());
+    let val_scores = scores(outputs, predict(chosen, data.val));
     let test_scores = scores(outputs, predict(chosen, data.test));
-    ProbeOutcome { candidates, chosen, selected_by: metric, test_scores }
+    ProbeOutcome { candidates, chosen, selected_by: metric, val_scores, test_scores }
 }
 
 fn validation_metric(metric: MetricName, truth: &Truth, scores: &Scores) -> Option<f64> {

@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::data::Accounting;
 use crate::features::ExtractionStats;
 use crate::metrics::RocCurve;
+use crate::fairness::LongTail;
 use crate::pipeline::evaluate::{ClassReport, MetricReport};
+use crate::pipeline::fairness::{EncoderFairness, GroupSizes};
 use crate::pipeline::probe::HeadCandidate;
 use crate::spec::{Benchmark, SplitPart};
 
@@ -51,6 +53,10 @@ pub struct EncoderResult {
     pub candidates: Vec<HeadCandidate>,
     pub metrics: Vec<MetricReport>,
     pub per_class: Vec<ClassReport>,
+    /// Subgroup audits, when the spec has a `[fairness]` table.
+    pub fairness: Option<EncoderFairness>,
+    /// Findings bucketed by training frequency, when the spec has a `[long_tail]` table.
+    pub long_tail: Option<LongTail>,
     /// ROC curves per class on the test split; kept out of the JSON (they are plotted).
     #[serde(skip)]
     pub roc: Vec<(String, RocCurve)>,
@@ -89,6 +95,8 @@ pub struct BenchmarkResult {
     /// Hash of every (patient, part) pair: equal fingerprints mean the same split, so
     /// results are comparable. The split changes when patients are added or removed.
     pub split_fingerprint: String,
+    /// Subgroup sizes per split part, one entry per fairness attribute.
+    pub groups: Vec<GroupSizes>,
     pub encoders: Vec<EncoderResult>,
     pub skipped: Vec<SkippedEncoder>,
     pub provenance: Provenance,

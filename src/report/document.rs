@@ -8,7 +8,8 @@ use crate::metrics::MetricName;
 use crate::pipeline::BenchmarkResult;
 use crate::report::atomic::{write_atomic, AtomicWriteError};
 use crate::report::plots::{bar_chart_with_ci, roc_curves, scatter_with_identity, BarDatum, PlotError, RocSeries, ScatterSeries};
-use crate::report::table::{format_metric, markdown, markdown_table};
+use crate::report::plots::{grouped_bar_chart_with_ci, BarSeries, GroupedBar};
+use crate::report::table::{fairness_markdown, format_metric, long_tail_markdown, markdown, markdown_table};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -159,7 +160,115 @@ fn write_plots(dir: &Path, result: &BenchmarkResult) -> Result<Vec<PathBuf>, Rep
         let title = format!("{}: predicted vs true {} (test)", result.benchmark, result.outputs[0]);
         written.extend(scatter_with_identity(&dir.join("predicted_vs_true"), &title, "true", "predicted", &series)?);
     }
+    written.extend(write_fairness_plots(dir, result)?);
+    written.extend(write_long_tail_plot(dir, result)?);
     Ok(written)
+}
+
+fn rate_bar(report: Option<&crate::fairness::RateReport>) -> GroupedBar {
+    let Some(report) = report else { return GroupedBar { note: Some("not computed".to_string()), ..GroupedBar::default() } };
+    GroupedBar {
+        value: report.value,
+        lower: report.interval.as_ref().map(|i| i.lower),
+        upper: report.interval.as_ref().map(|i| i.upper),
+        note: report.undefined.clone(),
+        annotation: None,
+    }
+}
+
+/// Writes per-group bars of each metric and of the under-diagnosis rate per attribute, and
+/// the train-on-group gap plot with adjusted p-values.
+fn write_fairness_plots(dir: &Path, result: &BenchmarkResult) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = Vec::new();
+    let Some(spec) = &result.spec.fairness else { return Ok(written) };
+    let confidence = (result.spec.bootstrap.confidence * 100.0).round();
+    let audited: Vec<_> = result.encoders.iter().filter_map(|e| Some((e, e.fairness.as_ref()?))).collect();
+    if spec.group_audit {
+        for (a, attribute) in spec.attributes.iter().enumerate() {
+            let Some(categories) = audited.first().and_then(|(_, f)| f.audits.get(a)).map(|audit| audit.groups.iter().map(|g| format!("{} (n={})", g.group, g.test_images)).collect::<Vec<_>>()) else { continue };
+            for (m, &metric) in result.spec.metrics.iter().enumerate() {
+                let series: Vec<BarSeries> = audited
+                    .iter()
+                    .map(|(encoder, fairness)| BarSeries {
+                        label: encoder.encoder.clone(),
+                        bars: fairness.audits[a]
+                            .groups
+                            .iter()
+                            .map(|g| {
+                                let r = &g.metrics[m];
+                                GroupedBar { value: r.value, lower: r.interval.as_ref().map(|i| i.lower), upper: r.interval.as_ref().map(|i| i.upper), note: r.undefined.clone(), annotation: None }
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                let title = format!("{}: {} by {} (test, {confidence}% CI)", result.benchmark, metric.label(), attribute.name);
+                let stem = dir.join(format!("fairness_{}_{}", slug(&attribute.name), metric.as_str()));
+                written.extend(grouped_bar_chart_with_ci(&stem, &title, metric.label(), &categories, &series, metric_range(metric))?);
+            }
+            if spec.threshold.is_some() {
+                let series: Vec<BarSeries> = audited
+                    .iter()
+                    .map(|(encoder, fairness)| BarSeries {
+                        label: encoder.encoder.clone(),
+                        bars: fairness.audits[a].groups.iter().map(|g| rate_bar(g.under_diagnosis_rate.as_ref())).collect(),
+                    })
+                    .collect();
+                let title = format!("{}: under-diagnosis rate by {} (test, {confidence}% CI)", result.benchmark, attribute.name);
+                let stem = dir.join(format!("fairness_{}_under_diagnosis", slug(&attribute.name)));
+                written.extend(grouped_bar_chart_with_ci(&stem, &title, "false-negative rate", &categories, &series, Some((0.0, 1.0)))?);
+            }
+        }
+    }
+    if spec.train_on_group && !audited.is_empty() {
+        let categories: Vec<String> = spec.attributes.iter().map(|a| a.name.clone()).collect();
+        let series: Vec<BarSeries> = audited
+            .iter()
+            .map(|(encoder, fairness)| BarSeries {
+                label: encoder.encoder.clone(),
+                bars: fairness
+                    .train_on_group
+                    .iter()
+                    .map(|t| {
+                        let c = &t.comparison;
+                        let annotation = c.p_adjusted.map(|p| if p < 0.05 { format!("p={p:.3}*") } else { format!("p={p:.3}") });
+                        GroupedBar { value: c.gap, lower: None, upper: None, note: c.undefined.clone(), annotation }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let correction = match spec.correction {
+            crate::spec::Correction::Holm => "Holm",
+            crate::spec::Correction::BenjaminiHochberg => "BH",
+        };
+        let title = format!("{}: same-group minus other-group {} ({correction}-adjusted p, * < 0.05)", result.benchmark, spec.transfer_metric.label());
+        written.extend(grouped_bar_chart_with_ci(&dir.join("train_on_group_gap"), &title, &format!("{} gap", spec.transfer_metric.label()), &categories, &series, None)?);
+    }
+    Ok(written)
+}
+
+/// Writes the mean AUPRC per frequency bucket, one bar per encoder.
+fn write_long_tail_plot(dir: &Path, result: &BenchmarkResult) -> Result<Vec<PathBuf>, ReportError> {
+    let tails: Vec<_> = result.encoders.iter().filter_map(|e| Some((e, e.long_tail.as_ref()?))).collect();
+    let Some((_, first)) = tails.first() else { return Ok(Vec::new()) };
+    let categories: Vec<String> = first.buckets.iter().map(|b| format!("{} ({} findings)", b.bucket.as_str(), b.findings.len())).collect();
+    let series: Vec<BarSeries> = tails
+        .iter()
+        .map(|(encoder, tail)| BarSeries { label: encoder.encoder.clone(), bars: tail.buckets.iter().map(|b| rate_bar(Some(&b.mean_auprc))).collect() })
+        .collect();
+    let confidence = (result.spec.bootstrap.confidence * 100.0).round();
+    let title = format!("{}: mean AUPRC by training frequency (test, {confidence}% CI)", result.benchmark);
+    Ok(grouped_bar_chart_with_ci(&dir.join("long_tail"), &title, "mean AUPRC", &categories, &series, Some((0.0, 1.0)))?)
+}
+
+/// Links the PNG plots whose file name starts with one of `prefixes`.
+fn plot_links(md: &mut String, plots: &[PathBuf], dir: &Path, prefixes: &[&str]) {
+    for image in plots.iter().filter(|p| p.extension().is_some_and(|e| e == "png")) {
+        let name = image.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if prefixes.iter().any(|prefix| name.starts_with(prefix)) {
+            let svg = image.with_extension("svg");
+            let _ = writeln!(md, "![{0}]({0}) ([SVG]({1}))\n", relative(image, dir), relative(&svg, dir));
+        }
+    }
 }
 
 fn relative(path: &Path, base: &Path) -> String {
@@ -224,6 +333,17 @@ fn results_markdown(result: &BenchmarkResult, plots: &[PathBuf], dir: &Path) -> 
         let _ = writeln!(md, "{}\n", markdown(&["encoder", "class", "positives / negatives", "AUROC", "AUPRC"], per_class_rows));
     }
 
+    let fairness = fairness_markdown(result);
+    if !fairness.is_empty() {
+        md.push_str(&fairness);
+        plot_links(&mut md, plots, dir, &["fairness_", "train_on_group"]);
+    }
+    let tail = long_tail_markdown(result);
+    if !tail.is_empty() {
+        md.push_str(&tail);
+        plot_links(&mut md, plots, dir, &["long_tail"]);
+    }
+
     let _ = writeln!(md, "## Data\n");
     let d = &result.data;
     let _ = writeln!(md, "Table `{}`: {} rows, {} used.\n", d.table.display(), d.rows, d.used);
@@ -278,7 +398,9 @@ fn results_markdown(result: &BenchmarkResult, plots: &[PathBuf], dir: &Path) -> 
         .collect();
     let _ = writeln!(md, "{}\n", markdown(&["encoder", "description", "feature dim", "features", "chosen head"], encoder_rows));
 
-    let images: Vec<&PathBuf> = plots.iter().filter(|p| p.extension().is_some_and(|e| e == "png")).collect();
+    // Fairness and long-tail plots are linked in their own sections above.
+    let analysis_plot = |p: &PathBuf| p.file_name().is_some_and(|n| ["fairness_", "train_on_group", "long_tail"].iter().any(|prefix| n.to_string_lossy().starts_with(prefix)));
+    let images: Vec<&PathBuf> = plots.iter().filter(|p| p.extension().is_some_and(|e| e == "png") && !analysis_plot(p)).collect();
     if !images.is_empty() {
         let _ = writeln!(md, "## Plots\n");
         for image in images {
@@ -318,11 +440,19 @@ pub fn write_index(out: &Path) -> Result<PathBuf, ReportError> {
             })
             .unwrap_or_default();
         let metric = json["encoders"][0]["metrics"][0]["label"].as_str().unwrap_or("").to_string();
+        let mut analyses = Vec::new();
+        if !json["encoders"][0]["fairness"].is_null() {
+            analyses.push(format!("[fairness]({name}/results.md#fairness)"));
+        }
+        if !json["encoders"][0]["long_tail"].is_null() {
+            analyses.push(format!("[long tail]({name}/results.md#long-tail)"));
+        }
         rows.push(vec![
             format!("[{name}]({name}/results.md)"),
             json["task_kind"].as_str().unwrap_or("").to_string(),
             metric,
             summary,
+            if analyses.is_empty() { "-".to_string() } else { analyses.join(", ") },
             json["provenance"]["started_at"].as_str().unwrap_or("").to_string(),
         ]);
     }
@@ -330,7 +460,7 @@ pub fn write_index(out: &Path) -> Result<PathBuf, ReportError> {
     if rows.is_empty() {
         md.push_str("No benchmark has been run into this folder yet.\n");
     } else {
-        md.push_str(&markdown(&["benchmark", "task", "headline metric", "test value per encoder", "run at"], rows));
+        md.push_str(&markdown(&["benchmark", "task", "headline metric", "test value per encoder", "subgroup analyses", "run at"], rows));
         md.push_str("\n\nEach benchmark folder holds results.md (tables and plots), results.json, results.csv and predictions.csv. The run log is [run.log](run.log).\n");
     }
     let path = out.join("index.md");

@@ -1,10 +1,12 @@
 //! Report charts, each written as a PNG and an SVG file: bar charts with confidence
-//! intervals, ROC curves, and predicted-versus-true scatter plots.
+//! intervals (one bar per encoder, or grouped by category), ROC curves, and
+//! predicted-versus-true scatter plots.
 //!
 //! Text is rendered with the DejaVu Sans font embedded in the binary, so the PNG files come out
 //! the same on every machine. SVG files name the generic `sans-serif` family and leave the
 //! font choice to the viewer.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -1021,6 +1023,170 @@ impl Chart for ScatterChart<'_> {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Grouped bar chart
+
+/// One bar of [`grouped_bar_chart_with_ci`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupedBar {
+    /// Value; `None` draws no bar and marks the slot "undefined" (or `note`).
+    pub value: Option<f64>,
+    /// Confidence interval bounds: both or neither.
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    /// Reason for an undefined value. When every bar of a category is undefined with the
+    /// same note, the note is printed across the category.
+    pub note: Option<String>,
+    /// Text printed above the bar, such as an adjusted p-value.
+    pub annotation: Option<String>,
+}
+
+/// One series of [`grouped_bar_chart_with_ci`]: a bar per category, usually one encoder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarSeries {
+    pub label: String,
+    /// One bar per category, in category order.
+    pub bars: Vec<GroupedBar>,
+}
+
+/// Draws, for each category (such as a subgroup), one bar per series with CI whiskers,
+/// and writes `{stem}.png` and `{stem}.svg`, returning both paths.
+///
+/// Series share a colour across categories and are named in a legend. Annotations are
+/// printed above their bars. The y axis follows the same rules as [`bar_chart_with_ci`].
+pub fn grouped_bar_chart_with_ci(
+    stem: &Path,
+    title: &str,
+    y_label: &str,
+    categories: &[String],
+    series: &[BarSeries],
+    y_range: Option<(f64, f64)>,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let invalid = |reason: String| PlotError::InvalidInput { chart: stem.to_path_buf(), reason };
+    if categories.is_empty() || series.is_empty() {
+        return Err(invalid(format!("{} categories and {} series given; a chart needs at least one of each", categories.len(), series.len())));
+    }
+    let mut flat = Vec::new();
+    for line in series {
+        if line.bars.len() != categories.len() {
+            return Err(invalid(format!("series {:?} has {} bars for {} categories", line.label, line.bars.len(), categories.len())));
+        }
+        flat.extend(line.bars.iter().map(|bar| BarDatum { label: line.label.clone(), value: bar.value, lower: bar.lower, upper: bar.upper, note: bar.note.clone() }));
+    }
+    validate_bars(&flat).map_err(invalid)?;
+    let value_range = match y_range {
+        Some(range) => {
+            validate_axis_range(range).map_err(invalid)?;
+            range
+        }
+        None => data_y_range(&flat),
+    };
+    let span = value_range.1 - value_range.0;
+    let headroom = if series.iter().flat_map(|s| &s.bars).any(|b| b.annotation.is_some()) { 2.0 } else { 1.0 };
+    let axis_range = (value_range.0, value_range.1 + headroom * VALUE_LABEL_HEADROOM * span);
+    write_chart(stem, &GroupedBarChart { title, y_label, categories, series, axis_range })
+}
+
+struct GroupedBarChart<'a> {
+    title: &'a str,
+    y_label: &'a str,
+    categories: &'a [String],
+    series: &'a [BarSeries],
+    axis_range: (f64, f64),
+}
+
+impl Chart for GroupedBarChart<'_> {
+    fn size(&self) -> (u32, u32) {
+        BAR_CHART_SIZE
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let body = draw_title(root, self.title)?;
+        let slot_count = self.categories.len() as u32;
+        let plot_width = body.dim_in_pixel().0 - Y_LABEL_AREA - 2 * CHART_MARGIN;
+        let slot_width = plot_width / slot_count;
+        let stubs: Vec<BarDatum> =
+            self.categories.iter().map(|c| BarDatum { label: c.clone(), value: None, lower: None, upper: None, note: None }).collect();
+        let labels = layout_category_labels(&body, &stubs, slot_width)?;
+
+        let (y_low, y_high) = self.axis_range;
+        let y_decimals = tick_decimals(self.axis_range, BAR_CHART_Y_TICKS);
+        let format_y = |value: &f64| format_tick(*value, y_decimals);
+        let mut chart = ChartBuilder::on(&body)
+            .margin(CHART_MARGIN)
+            .x_label_area_size(labels.area_height)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(0.0..f64::from(slot_count), y_low..y_high)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_labels(BAR_CHART_Y_TICKS)
+            .y_label_formatter(&format_y)
+            .y_desc(self.y_label)
+            .axis_desc_style(text_style(AXIS_DESC_FONT_SIZE))
+            .label_style(text_style(TICK_FONT_SIZE))
+            .bold_line_style(GRID_COLOUR)
+            .light_line_style(TRANSPARENT)
+            .draw()?;
+
+        // Each slot of width 1 places the series side by side in its middle 80%.
+        let bar_width = 0.8 / self.series.len() as f64;
+        let baseline = 0.0_f64.clamp(y_low, y_high);
+        let clip = |y: f64| y.clamp(y_low, y_high);
+        let middle = 0.5 * (y_low + y_high);
+        for (category, _) in self.categories.iter().enumerate() {
+            let notes: BTreeSet<Option<&str>> = self.series.iter().map(|s| s.bars[category].note.as_deref()).collect();
+            let all_undefined = self.series.iter().all(|s| s.bars[category].value.is_none());
+            if all_undefined && notes.len() == 1 {
+                let note = notes.into_iter().next().flatten().unwrap_or("undefined");
+                draw_note(&mut chart, note, (category as f64 + 0.5, middle), slot_width)?;
+                continue;
+            }
+            for (index, line) in self.series.iter().enumerate() {
+                let bar = &line.bars[category];
+                let left = category as f64 + 0.1 + bar_width * index as f64;
+                let centre = left + 0.5 * bar_width;
+                let Some(value) = bar.value else {
+                    let style = text_style(NOTE_FONT_SIZE).color(&NOTE_COLOUR).transform(FontTransform::Rotate270).pos(Pos::new(HPos::Left, VPos::Center));
+                    chart.draw_series(std::iter::once(Text::new("undefined", (centre, baseline), style)))?;
+                    continue;
+                };
+                let colour = series_colour(index);
+                chart.draw_series(std::iter::once(Rectangle::new([(left + 0.1 * bar_width, baseline), (left + 0.9 * bar_width, clip(value))], colour.filled())))?;
+                let mut top = value.max(baseline);
+                if let (Some(lower), Some(upper)) = (bar.lower, bar.upper) {
+                    let cap = 0.2 * bar_width;
+                    let (low, high) = (clip(lower), clip(upper));
+                    let segments = [
+                        [(centre, low), (centre, high)],
+                        [(centre - cap, low), (centre + cap, low)],
+                        [(centre - cap, high), (centre + cap, high)],
+                    ];
+                    chart.draw_series(segments.into_iter().map(|segment| PathElement::new(segment, BLACK.stroke_width(2))))?;
+                    top = top.max(upper);
+                }
+                if let Some(annotation) = &bar.annotation {
+                    let style = text_style(NOTE_FONT_SIZE).pos(Pos::new(HPos::Center, VPos::Bottom));
+                    let label = EmptyElement::at((centre, clip(top))) + Text::new(annotation.clone(), (0, -VALUE_LABEL_OFFSET), style);
+                    chart.draw_series(std::iter::once(label))?;
+                }
+            }
+        }
+
+        for (index, line) in self.series.iter().enumerate() {
+            let colour = series_colour(index);
+            chart
+                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
+                .label(line.label.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], colour.filled()));
+        }
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        draw_category_labels(root, &chart, &labels, y_low)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1119,6 +1285,41 @@ mod tests {
         assert!(svg.contains(&format!("width=\"{width}\"")));
         assert!(svg.contains(&format!("height=\"{height}\"")));
         svg
+    }
+
+    #[test]
+    fn grouped_bar_chart_writes_annotations_and_notes() {
+        let folder = tempfile::tempdir().unwrap();
+        let stem = folder.path().join("groups");
+        let categories = ["F", "M", "rare"].map(String::from);
+        let bar = |value: Option<f64>, note: Option<&str>, annotation: Option<&str>| GroupedBar {
+            value,
+            lower: value.map(|v| v - 0.05),
+            upper: value.map(|v| v + 0.05),
+            note: note.map(str::to_string),
+            annotation: annotation.map(str::to_string),
+        };
+        let series = [
+            BarSeries { label: "vit".into(), bars: vec![bar(Some(0.8), None, Some("p=0.020*")), bar(None, Some("one class"), None), bar(None, Some("empty bucket"), None)] },
+            BarSeries { label: "pixels".into(), bars: vec![bar(Some(0.6), None, None), bar(Some(0.7), None, None), bar(None, Some("empty bucket"), None)] },
+        ];
+        let paths = grouped_bar_chart_with_ci(&stem, "groups", "AUROC", &categories, &series, Some((0.0, 1.0))).unwrap();
+        let svg = assert_chart_files(&paths, &stem, BAR_CHART_SIZE);
+        let texts = svg_texts(&svg);
+        for expected in ["p=0.020*", "empty bucket", "undefined", "vit", "pixels", "rare"] {
+            assert!(texts.iter().any(|t| t.contains(expected)), "{expected} missing from {texts:?}");
+        }
+        let image = read_png(&paths[0]);
+        assert!(count_pixels(&image, series_colour(0)) > 100);
+        assert!(count_pixels(&image, series_colour(1)) > 100);
+    }
+
+    #[test]
+    fn grouped_bar_chart_rejects_ragged_series() {
+        let folder = tempfile::tempdir().unwrap();
+        let series = [BarSeries { label: "vit".into(), bars: vec![GroupedBar::default()] }];
+        let error = grouped_bar_chart_with_ci(&folder.path().join("x"), "x", "y", &["a".to_string(), "b".to_string()], &series, None).unwrap_err();
+        assert!(error.to_string().contains("1 bars for 2 categories"), "{error}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::metrics::MetricName;
+use crate::spec::fairness::{check_fairness, check_long_tail};
 use crate::spec::load::{parse_collecting, parse_text, Parsed, SpecError};
 use crate::spec::locate::KeyPath;
 use crate::spec::raw::{RawAdapter, RawBaseline, RawBenchmark, RawSplit, RawTask};
@@ -121,6 +122,8 @@ fn check_benchmark(path: &Path, mut p: Parsed<RawBenchmark>) -> Result<Benchmark
 
     let adapter = check_adapter(&mut p, raw.adapter, task.as_ref().map(Task::kind), metrics.as_deref());
     let bootstrap = check_bootstrap(&mut p, &raw.bootstrap);
+    let fairness = raw.fairness.map(|f| check_fairness(&mut p, f, task.as_ref()));
+    let long_tail = raw.long_tail.map(|l| check_long_tail(&mut p, l, task.as_ref()));
 
     let built = (|| {
         Some(Benchmark {
@@ -136,13 +139,15 @@ fn check_benchmark(path: &Path, mut p: Parsed<RawBenchmark>) -> Result<Benchmark
             split: split?,
             adapter: adapter?,
             bootstrap: bootstrap?,
+            fairness: fairness.unwrap_or(None),
+            long_tail: long_tail.unwrap_or(None),
             source: p.text.clone(),
         })
     })();
     finish(path, p.problems, built)
 }
 
-fn required<T>(p: &mut Parsed<impl Sized>, key: &KeyPath, value: Option<T>, what_to_do: &str) -> Option<T> {
+pub(crate) fn required<T>(p: &mut Parsed<impl Sized>, key: &KeyPath, value: Option<T>, what_to_do: &str) -> Option<T> {
     if value.is_none() {
         p.missing(key, what_to_do);
     }
@@ -181,7 +186,7 @@ fn check_metrics(p: &mut Parsed<impl Sized>, metrics: Option<Vec<MetricName>>) -
     Some(metrics)
 }
 
-fn metric_fits(kind: TaskKind, metric: MetricName) -> bool {
+pub(crate) fn metric_fits(kind: TaskKind, metric: MetricName) -> bool {
     use MetricName::*;
     match kind {
         TaskKind::Regression => matches!(metric, Pearson | Mae),
@@ -686,6 +691,11 @@ pub fn check_columns(benchmark: &Benchmark, columns: &BTreeSet<String>, table: &
     }
     if let Some(join) = &benchmark.dataset.join {
         wanted.push((KeyPath::key("dataset").join("join").join("on"), &join.on));
+    }
+    if let Some(fairness) = &benchmark.fairness {
+        for (i, attribute) in fairness.attributes.iter().enumerate() {
+            wanted.push((KeyPath::key("fairness").join("attributes").at(i).join("column"), &attribute.column));
+        }
     }
 
     let problems: Vec<_> = wanted

@@ -1,6 +1,7 @@
 //! Benchmark and baseline specs: serde types, key-path location, checking.
 
 pub mod check;
+pub mod fairness;
 pub mod load;
 pub mod locate;
 pub mod raw;

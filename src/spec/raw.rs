@@ -30,6 +30,10 @@ pub struct RawBenchmark {
     pub adapter: RawAdapter,
     #[serde(default)]
     pub bootstrap: RawBootstrap,
+    /// Subgroup audits; absent means none.
+    pub fairness: Option<RawFairness>,
+    /// Per-finding AUPRC bucketed by training-set frequency; absent means none.
+    pub long_tail: Option<RawLongTail>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,6 +258,99 @@ fn default_resamples() -> usize {
 }
 fn default_confidence() -> f64 {
     0.95
+}
+
+/// Subgroup audits of the benchmark's classifier (`[fairness]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFairness {
+    pub protocols: Option<Vec<FairnessProtocol>>,
+    /// Rule that picks the "finding present" threshold on the validation split.
+    pub threshold: Option<ThresholdRule>,
+    /// Classes that mean "no finding"; every other class is a finding.
+    pub healthy_classes: Option<Vec<String>>,
+    /// Seeds of the train-on-group protocol, one adapter per seed and group.
+    pub seeds: Option<Vec<u64>>,
+    /// Test metric that the train-on-group protocol compares.
+    pub transfer_metric: Option<MetricName>,
+    #[serde(default)]
+    pub correction: Correction,
+    #[serde(default)]
+    pub attributes: Vec<RawAttribute>,
+}
+
+/// The two subgroup protocols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FairnessProtocol {
+    /// Per-group metrics of the benchmark's own classifier.
+    GroupAudit,
+    /// An adapter trained on one group's rows, tested on every group.
+    TrainOnGroup,
+}
+
+/// How the decision threshold is chosen on the validation split.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdRule {
+    /// Maximises Youden's J = sensitivity + specificity - 1.
+    #[default]
+    Youden,
+    /// Flags as many validation images as the validation prevalence.
+    Prevalence,
+}
+
+/// Multiple-testing adjustment across attributes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Correction {
+    /// Holm's step-down method (family-wise error rate).
+    #[default]
+    Holm,
+    /// Benjamini-Hochberg (false discovery rate).
+    BenjaminiHochberg,
+}
+
+/// What happens to rows whose attribute is blank.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingAttribute {
+    /// The rows form a group named "missing".
+    #[default]
+    Group,
+    /// The rows are left out of this attribute's audit and counted.
+    Exclude,
+}
+
+/// One subgroup attribute: a column, optionally binned or restricted to some values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttribute {
+    pub name: Option<String>,
+    pub column: Option<String>,
+    /// Edges of numeric bins, strictly increasing.
+    pub bins: Option<Vec<f64>>,
+    /// Values that form groups, in this order; other values are left out and counted.
+    pub values: Option<Vec<String>>,
+    #[serde(default)]
+    pub missing: MissingAttribute,
+}
+
+/// Frequency boundaries of the long-tail buckets (`[long_tail]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLongTail {
+    #[serde(default = "default_common_above")]
+    pub common_above: f64,
+    #[serde(default = "default_rare_below")]
+    pub rare_below: f64,
+}
+
+fn default_common_above() -> f64 {
+    0.10
+}
+fn default_rare_below() -> f64 {
+    0.01
 }
 
 /// An encoder definition (`baselines/*.toml`).

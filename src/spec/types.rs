@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::metrics::MetricName;
 pub use crate::spec::raw::{
-    AdapterKind, Architecture, ClassWeight, DatasetName, FeedForwardKind, MissingImages, RawVitShape as VitShape,
+    AdapterKind, Architecture, ClassWeight, Correction, DatasetName, FairnessProtocol, MissingAttribute, ThresholdRule, FeedForwardKind, MissingImages, RawVitShape as VitShape,
     ResizePolicy, SplitMethod, TaskKind, TorchScriptOutputKind, WeightsLayout,
 };
 
@@ -26,6 +26,8 @@ pub struct Benchmark {
     pub split: Split,
     pub adapter: AdapterSpec,
     pub bootstrap: BootstrapSpec,
+    pub fairness: Option<FairnessSpec>,
+    pub long_tail: Option<LongTailSpec>,
     /// The file as written, kept so results can record exactly what ran.
     #[serde(skip)]
     pub source: String,
@@ -136,6 +138,42 @@ pub struct AdapterSpec {
     pub class_weight: ClassWeight,
     pub alphas: Vec<f64>,
     pub select_by: MetricName,
+}
+
+/// Checked `[fairness]` table.
+#[derive(Debug, Clone, Serialize)]
+pub struct FairnessSpec {
+    pub group_audit: bool,
+    pub train_on_group: bool,
+    /// `None` for regression tasks, which have no decision threshold.
+    pub threshold: Option<ThresholdRule>,
+    /// Indices of the "no finding" classes (class tasks); empty for multilabel and
+    /// regression tasks.
+    pub healthy_classes: Vec<usize>,
+    pub seeds: Vec<u64>,
+    pub transfer_metric: MetricName,
+    pub correction: Correction,
+    pub attributes: Vec<Attribute>,
+}
+
+/// A subgroup attribute.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attribute {
+    pub name: String,
+    pub column: String,
+    /// Bin edges of a numeric column; empty for a categorical one.
+    pub bins: Vec<f64>,
+    /// Values that form groups; empty means every value present.
+    pub values: Vec<String>,
+    pub missing: MissingAttribute,
+}
+
+/// Checked `[long_tail]` table: a finding is common when its training frequency is above
+/// `common_above`, rare below `rare_below`, uncommon otherwise (both ends included).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LongTailSpec {
+    pub common_above: f64,
+    pub rare_below: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -150,6 +150,8 @@ fn benchmark_runs_end_to_end_and_reuses_features() {
     assert!(markdown.contains("| encoder"), "{markdown}");
     assert!(markdown.contains("plots/auroc.png"), "{markdown}");
 
+    check_fairness_and_long_tail(&bench, &first);
+
     let second = run_bin(project.path(), &["--data-root", data.to_str().unwrap(), "--device", "cpu", "run", "covid_unseen_disease"]);
     assert!(second.status.success(), "second run failed: {}", text(&second.stderr));
     let rerun = results(&project);
@@ -160,6 +162,77 @@ fn benchmark_runs_end_to_end_and_reuses_features() {
         assert_eq!(after["extraction"]["from_cache"], 40, "{}", after["encoder"]);
         // Same features, seed and split: the same numbers.
         assert_eq!(before["metrics"], after["metrics"], "{}", after["encoder"]);
+    }
+}
+
+/// Checks the fairness and long-tail sections, plots and JSON fields that the shipped
+/// spec turns on, and that each attribute's groups and left-out images add up to the
+/// test split.
+fn check_fairness_and_long_tail(bench: &Path, results: &serde_json::Value) {
+    for file in [
+        "plots/fairness_sex_auroc.png",
+        "plots/fairness_sex_auroc.svg",
+        "plots/fairness_age_macro_accuracy.png",
+        "plots/fairness_sex_under_diagnosis.svg",
+        "plots/train_on_group_gap.png",
+        "plots/train_on_group_gap.svg",
+        "plots/long_tail.png",
+        "plots/long_tail.svg",
+    ] {
+        assert!(bench.join(file).is_file(), "missing report file {file}");
+    }
+    let markdown = std::fs::read_to_string(bench.join("results.md")).unwrap();
+    for section in ["## Fairness", "### Group audit", "#### sex", "#### age", "### Train on one group", "## Long tail", "plots/train_on_group_gap.png", "plots/long_tail.png"] {
+        assert!(markdown.contains(section), "results.md lacks {section}");
+    }
+
+    let test_size = results["split"].as_array().unwrap().iter().find(|p| p["part"] == "test").unwrap()["samples"].as_u64().unwrap();
+    let groups = results["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    for attribute in groups {
+        let in_groups: u64 = attribute["groups"].as_array().unwrap().iter().map(|g| g["test"].as_u64().unwrap()).sum();
+        let left_out: u64 = attribute["excluded"].as_array().unwrap().iter().map(|e| e["test"].as_u64().unwrap()).sum();
+        assert_eq!(in_groups + left_out, test_size, "{attribute}");
+    }
+
+    for encoder in results["encoders"].as_array().unwrap() {
+        let fairness = &encoder["fairness"];
+        let audits = fairness["audits"].as_array().unwrap();
+        assert_eq!(audits.len(), 2);
+        for (audit, sizes) in audits.iter().zip(groups) {
+            let audited: Vec<u64> = audit["groups"].as_array().unwrap().iter().map(|g| g["test_images"].as_u64().unwrap()).collect();
+            let counted: Vec<u64> = sizes["groups"].as_array().unwrap().iter().map(|g| g["test"].as_u64().unwrap()).collect();
+            assert_eq!(audited, counted, "{}", audit["attribute"]);
+            for group in audit["groups"].as_array().unwrap() {
+                for metric in group["metrics"].as_array().unwrap() {
+                    // A value, or the reason it has none: never a silent gap.
+                    assert!(metric["value"].is_f64() || metric["undefined"].is_string(), "{metric}");
+                }
+                let rate = &group["under_diagnosis_rate"];
+                assert!(rate["value"].is_f64() || rate["undefined"].is_string(), "{rate}");
+            }
+            let eo = &audit["equalised_odds_difference"];
+            assert!(eo["value"].is_f64() || eo["undefined"].is_string(), "{eo}");
+        }
+        let transfer = fairness["train_on_group"].as_array().unwrap();
+        assert_eq!(transfer.len(), 2);
+        for attribute in transfer {
+            let comparison = &attribute["comparison"];
+            assert!(comparison["p_value"].is_f64() || comparison["undefined"].is_string(), "{comparison}");
+            let runs = attribute["runs"].as_array().unwrap().len();
+            let skipped = attribute["skipped"].as_array().unwrap().len();
+            assert!(runs + skipped > 0, "{attribute}");
+        }
+        let buckets = encoder["long_tail"]["buckets"].as_array().unwrap();
+        let names: Vec<&str> = buckets.iter().map(|b| b["bucket"].as_str().unwrap()).collect();
+        assert_eq!(names, ["common", "uncommon", "rare"]);
+        let findings: usize = buckets.iter().map(|b| b["findings"].as_array().unwrap().len()).sum();
+        assert_eq!(findings, 3, "every class lands in one bucket");
+        for bucket in buckets {
+            if bucket["findings"].as_array().unwrap().is_empty() {
+                assert!(bucket["mean_auprc"]["undefined"].as_str().unwrap().starts_with("empty bucket"), "{bucket}");
+            }
+        }
     }
 }
 

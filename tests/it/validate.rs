@@ -122,3 +122,52 @@ fn validate_reports_misspelt_filter_value() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("filters[0].keep[1]"), "{stderr}");
 }
+
+const FAIRNESS: &str = r#"
+[fairness]
+protocols = ["group_audit"]
+healthy_classes = ["Other"]
+
+[[fairness.attributes]]
+name = "sex"
+column = "sex"
+values = ["F", "M"]
+
+[[fairness.attributes]]
+name = "age"
+column = "age"
+bins = [0, 40, 60, 80, 120]
+"#;
+
+#[test]
+fn validate_accepts_fairness_tables() {
+    let (code, stderr) = validate(&format!("{GOOD}{FAIRNESS}[long_tail]\n"));
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn validate_reports_fairness_column_the_dataset_lacks() {
+    let (code, stderr) = validate(&format!("{GOOD}{FAIRNESS}").replace("column = \"age\"", "column = \"patient_age\""));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("bad.toml:43: fairness.attributes[1].column"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn validate_reports_fairness_values_and_bins_on_text() {
+    let spec = format!("{GOOD}{FAIRNESS}")
+        .replace("values = [\"F\", \"M\"]", "values = [\"F\", \"male\"]")
+        .replace("column = \"age\"", "column = \"finding\"");
+    let (code, stderr) = validate(&spec);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("fairness.attributes[0].values[1]"), "{stderr}");
+    assert!(stderr.contains("fairness.attributes[1].bins"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn validate_reports_unknown_fairness_key() {
+    let (code, stderr) = validate(&format!("{GOOD}{FAIRNESS}").replace("protocols = [\"group_audit\"]", "protocols = [\"group_audit\", \"audit_all\"]\nmin_size = 5"));
+    assert_eq!(code, Some(2));
+    insta::assert_snapshot!(stderr);
+}
