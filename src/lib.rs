@@ -17,3 +17,4 @@ pub mod pretrain;
 pub mod report;
 pub mod spec;
 pub mod stats;
+pub mod tables;

@@ -87,4 +87,11 @@ pub enum Command {
         /// Spec files to check; defaults to every spec in the benchmarks and baselines folders.
         files: Vec<PathBuf>,
     },
+    /// Summarise the CheXpert, NIH and PadChest label tables under the data root (subgroup
+    /// sizes, finding frequencies, patient-split checks) into OUT/label_tables/.
+    Tables {
+        /// Seed of the harness patient split whose integrity is checked.
+        #[arg(long, default_value_t = crate::cli::tables::DEFAULT_SPLIT_SEED)]
+        split_seed: u64,
+    },
 }

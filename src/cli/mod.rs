@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod list;
 pub mod logging;
 pub mod run;
+pub mod tables;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -18,6 +19,8 @@ pub use args::{Cli, Command, GlobalArgs};
 pub const EXIT_OK: u8 = 0;
 /// Exit code for any error: invalid input, failed benchmark, unreadable data.
 pub const EXIT_ERROR: u8 = 2;
+/// Exit code when an audit check fails, such as a patient found in two parts of a split.
+pub const EXIT_AUDIT_FAILED: u8 = 3;
 
 /// Formats an error with its causes, leaving out a cause whose text the message before it
 /// already contains (many messages embed their source's text).
@@ -60,6 +63,21 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
                 println!("{line}");
             }
             Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Tables { split_seed } => {
+            logging::init_stderr(cli.global.verbose, &bars);
+            let outcome = tables::tables(&cli.global, split_seed)?;
+            for line in &outcome.lines {
+                println!("{line}");
+            }
+            println!("report: {}", outcome.index.display());
+            for (name, error) in outcome.report.failures() {
+                eprintln!("error: {name}: {error}");
+            }
+            for leak in outcome.report.leaks() {
+                eprintln!("error: patient in two split parts: {leak}");
+            }
+            Ok(ExitCode::from(outcome.exit_code()))
         }
         Command::Pretrain { preset, run_dir, resume, stop_after } => {
             let run_dir = run_dir.unwrap_or_else(|| PathBuf::from("runs").join(preset.file_stem().unwrap_or_default()));

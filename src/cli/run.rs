@@ -56,6 +56,12 @@ pub fn run(global: &GlobalArgs, names: &[String], bars: indicatif::MultiProgress
             }
         }
     }
+    if names.iter().any(|name| name == "all") {
+        if let Err(error) = crate::cli::tables::tables_for_run_all(global, crate::cli::tables::DEFAULT_SPLIT_SEED) {
+            tracing::error!(error = %crate::cli::error_chain(&error), "label-table report failed");
+            outcome.failures.push(("label_tables".to_string(), error));
+        }
+    }
     write_index(&global.out)?;
     Ok(outcome)
 }

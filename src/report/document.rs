@@ -463,6 +463,9 @@ pub fn write_index(out: &Path) -> Result<PathBuf, ReportError> {
         md.push_str(&markdown(&["benchmark", "task", "headline metric", "test value per encoder", "subgroup analyses", "run at"], rows));
         md.push_str("\n\nEach benchmark folder holds results.md (tables and plots), results.json, results.csv and predictions.csv. The run log is [run.log](run.log).\n");
     }
+    if out.join("label_tables/index.md").is_file() {
+        md.push_str("\nSubgroup sizes, finding frequencies and patient-split checks of the large datasets' label tables: [label_tables/index.md](label_tables/index.md).\n");
+    }
     let path = out.join("index.md");
     write_atomic(&path, md.as_bytes())?;
     Ok(path)

@@ -4,6 +4,7 @@ pub mod atomic;
 pub mod document;
 pub mod plots;
 pub mod table;
+pub mod tables_plots;
 
 pub use atomic::{write_atomic, write_atomic_with, AtomicWriteError};
 pub use document::{write_benchmark_report, write_index, ReportError};

@@ -6,5 +6,6 @@
 mod cli;
 mod end_to_end;
 mod pretrain;
+mod tables;
 mod util;
 mod validate;
