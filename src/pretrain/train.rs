@@ -65,6 +65,13 @@ pub struct StepRecord {
     pub grad_norm_backbone: f64,
     pub grad_norm_head: f64,
     pub masked_patches: i64,
+    /// Mean entropy of the teacher's CLS targets, in nats: ln K means uniform targets, the
+    /// sign of a collapse; near 0 means one-hot targets.
+    #[serde(default)]
+    pub teacher_entropy: f64,
+    /// Prototypes that are the most likely one for at least one teacher CLS target.
+    #[serde(default)]
+    pub prototypes_used: i64,
     pub seconds: f64,
 }
 
@@ -269,6 +276,8 @@ impl Pretrainer {
             grad_norm_backbone,
             grad_norm_head,
             masked_patches: losses.masked_patches,
+            teacher_entropy: losses.teacher_entropy,
+            prototypes_used: losses.prototypes_used,
             seconds: started.elapsed().as_secs_f64(),
         }
     }
@@ -364,7 +373,12 @@ impl Pretrainer {
         let koleo = koleo_loss(&student_cls[0]) + koleo_loss(&student_cls[1]);
         let loss = &self.config.loss;
         let total = (&dino_global + &dino_local) * loss.dino_weight + &ibot * loss.ibot_weight + &koleo * loss.koleo_weight;
-        Losses { total, dino_global, dino_local, ibot, koleo, masked_patches: masked }
+        let (teacher_entropy, prototypes_used) = tch::no_grad(|| {
+            let entropy = -(&cls_targets * cls_targets.clamp_min(1e-30).log()).sum_dim_intlist(-1, false, Kind::Float).mean(Kind::Float);
+            let used = cls_targets.argmax(-1, false).unique_dim(0, false, false, false).0.size()[0];
+            (entropy.double_value(&[]), used)
+        });
+        Losses { total, dino_global, dino_local, ibot, koleo, masked_patches: masked, teacher_entropy, prototypes_used }
     }
 
     /// Trainable tensors by name: `student.*`, `teacher.*` and the optimiser's moments.
@@ -467,6 +481,8 @@ pub struct Losses {
     pub ibot: Tensor,
     pub koleo: Tensor,
     pub masked_patches: i64,
+    pub teacher_entropy: f64,
+    pub prototypes_used: i64,
 }
 
 #[cfg(test)]
