@@ -408,7 +408,7 @@ impl Pretrainer {
         Ok(())
     }
 
-    /// Restores the state a checkpoint holds into this freshly built run; the checkpoint
+    /// Restores the state a checkpoint contains into this freshly built run; the checkpoint
     /// must have been written with the same preset text.
     pub fn load_checkpoint(&mut self, path: &Path) -> Result<(), CheckpointError> {
         let read_error = |message: String| CheckpointError::Read { path: path.to_path_buf(), message };
@@ -535,7 +535,8 @@ mod tests {
         for tensor in mixed.student_store.trainable_variables() {
             assert_eq!(tensor.kind(), Kind::Float);
         }
-        assert!(b.grad_norm_backbone.is_finite() && b.grad_norm_backbone > 0.0);
+        assert!(b.grad_norm_backbone.is_finite(), "{}", b.grad_norm_backbone);
+        assert!(b.grad_norm_backbone > 0.0, "no gradient reached the backbone");
     }
 
     #[test]
