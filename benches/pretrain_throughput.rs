@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use raydino_bench::data::image::GreyImage;
-use raydino_bench::pretrain::run::load_images;
+use raydino_bench::pretrain::run::{image_files, load_images};
 use raydino_bench::pretrain::{PretrainConfig, Pretrainer};
 use tch::{Device, Kind, Tensor};
 
@@ -59,15 +59,10 @@ fn main() {
         config.optim.batch_size = batch.parse().expect("BENCH_BATCH is a number");
     }
     let batch = config.optim.batch_size;
-    let mut files: Vec<PathBuf> = config
-        .data
-        .folders
-        .iter()
-        .flat_map(|folder| std::fs::read_dir(root.join(folder)).unwrap_or_else(|e| panic!("{}: {e}; set RAYDINO_DATA", root.join(folder).display())))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "jpg" || e == "jpeg" || e == "png"))
-        .collect();
-    files.sort();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for folder in &config.data.folders {
+        files.extend(image_files(&root.join(folder)).unwrap_or_else(|e| panic!("{e:#}; set RAYDINO_DATA")));
+    }
     files.truncate((batch * 4).max(64));
     let (images, _) = load_images(&files, config.data.decode_size);
 

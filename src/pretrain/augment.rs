@@ -93,14 +93,20 @@ pub struct BatchCrops {
     pub batch: usize,
 }
 
-/// Returns the generator of image `index` of batch `step`.
-pub fn crop_rng(seed: u64, step: u64, index: u64) -> ChaCha8Rng {
+/// Creates the generator for one use (`purpose`, 8 bytes) at batch `step`, item `index`,
+/// so every random stream of a run depends only on the seed and its position.
+pub fn step_rng(seed: u64, step: u64, index: u64, purpose: &[u8; 8]) -> ChaCha8Rng {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
     key[8..16].copy_from_slice(&step.to_le_bytes());
     key[16..24].copy_from_slice(&index.to_le_bytes());
-    key[24..32].copy_from_slice(b"multicrp");
+    key[24..32].copy_from_slice(purpose);
     ChaCha8Rng::from_seed(key)
+}
+
+/// Returns the generator of image `index` of batch `step`.
+pub fn crop_rng(seed: u64, step: u64, index: u64) -> ChaCha8Rng {
+    step_rng(seed, step, index, b"multicrp")
 }
 
 /// Chooses a crop as torchvision's `RandomResizedCrop` does: up to ten tries at an area
@@ -235,7 +241,8 @@ mod tests {
             let (left, top, w, h) = random_resized_crop(300, 200, [0.05, 0.32], &mut rng);
             assert!(left + w <= 300, "{left} + {w}");
             assert!(top + h <= 200, "{top} + {h}");
-            assert!(w > 0 && h > 0, "empty crop");
+            assert!(w > 0, "crop of width 0");
+            assert!(h > 0, "crop of height 0");
             let share = (w * h) as f64 / 60_000.0;
             assert!(share > 0.03, "{share}");
             assert!(share < 0.40, "{share}");

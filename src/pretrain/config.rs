@@ -299,7 +299,8 @@ mod tests {
         let text = std::fs::read_to_string(path).unwrap();
         let typo = text.replace("local_count = 4", "local_cont = 4");
         let error = PretrainConfig::from_toml(Path::new("typo.toml"), &typo).unwrap_err().to_string();
-        assert!(error.contains("typo.toml") && error.contains("local_cont"), "{error}");
+        assert!(error.contains("typo.toml"), "{error}");
+        assert!(error.contains("local_cont"), "{error}");
         let bad = text.replace("probability", "x").replace("[model]", "[masking]\nratio = [0.6, 0.2]\n\n[model]").replace("local_size = 48", "local_size = 50");
         let error = PretrainConfig::from_toml(Path::new("bad.toml"), &bad).unwrap_err().to_string();
         assert!(error.contains("masking.ratio = [0.6, 0.2]"), "{error}");

@@ -12,8 +12,9 @@ pub fn softmax_center_targets(logits: &Tensor, center: &Tensor, temperature: f64
 }
 
 /// Turns teacher logits `[B, K]` into targets with `iterations` rounds of Sinkhorn-Knopp
-/// on exp(logits / temperature): rows are rescaled to sum to 1/K and columns to 1/B in
-/// turn, so the batch spreads evenly over the prototypes; each returned row sums to 1.
+/// on exp(logits / temperature). Each round rescales the prototypes' totals to 1/K and the
+/// samples' totals to 1/B, so the batch spreads evenly over the prototypes. Each returned
+/// row sums to 1.
 pub fn sinkhorn_knopp_targets(logits: &Tensor, temperature: f64, iterations: usize) -> Tensor {
     let (samples, prototypes) = logits.size2().expect("logits are [samples, prototypes]");
     let mut q = (logits.to_kind(Kind::Float) / temperature).exp().transpose(0, 1);
@@ -79,6 +80,18 @@ pub fn dino_loss(global: &[Tensor], local: &[Tensor], teacher: &[Tensor], temper
     let (global_sum, global_pairs) = dino_pair_sum(global, teacher, temperature, true);
     let (local_sum, local_pairs) = dino_pair_sum(local, teacher, temperature, false);
     (global_sum + local_sum) / (global_pairs + local_pairs) as f64
+}
+
+/// Weights of the masked patches for the iBOT loss, in the order of `mask_rows` (one row
+/// of patches per crop): 1 / (masked patches in the patch's crop), so each crop counts once.
+pub fn masked_patch_weights(mask_rows: &[Vec<bool>]) -> Vec<f32> {
+    mask_rows
+        .iter()
+        .flat_map(|row| {
+            let count = row.iter().filter(|&&masked| masked).count();
+            std::iter::repeat_n(1.0 / count.max(1) as f32, count)
+        })
+        .collect()
 }
 
 /// iBOT loss: `student` and `teacher` are the logits and targets of the masked patches

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use tch::{Kind, Tensor};
 
-use super::losses::{dino_loss, ibot_loss, koleo_loss, sinkhorn_knopp_targets, softmax_center_targets, Center};
+use super::losses::{dino_loss, ibot_loss, masked_patch_weights, koleo_loss, sinkhorn_knopp_targets, softmax_center_targets, Center};
 use super::masking::{batch_masks, Draws, MaskGenerator};
 use super::optim::{AdamW, Param, Part};
 
@@ -128,15 +128,7 @@ fn targets_and_losses_match_pytorch() {
 
         let patch_targets = sinkhorn_knopp_targets(&case.teacher_patches.tensor(), case.teacher_temperature, 3);
         assert_close(&name("iBOT targets"), &patch_targets, &case.ibot_patch_targets.tensor());
-        let weights: Vec<f32> = case
-            .masks
-            .iter()
-            .flat_map(|row| {
-                let count = row.iter().filter(|&&m| m).count();
-                std::iter::repeat_n(1.0 / count.max(1) as f32, count)
-            })
-            .collect();
-        let weights = Tensor::from_slice(&weights);
+        let weights = Tensor::from_slice(&masked_patch_weights(&case.masks));
         assert_close(&name("iBOT weights"), &weights, &case.ibot_weights.tensor());
         let images = case.masks.len() as i64;
         assert_scalar(&name("iBOT loss"), &ibot_loss(&case.student_patches.tensor(), &patch_targets, &weights, images, t), case.ibot_loss);
@@ -161,7 +153,8 @@ impl Replay<'_> {
 impl Draws for Replay<'_> {
     fn uniform(&mut self, low: f64, high: f64) -> f64 {
         let draw = self.next("uniform");
-        assert!((draw.low - low).abs() < 1e-12 && (draw.high - high).abs() < 1e-12, "uniform({low}, {high}), reference ({}, {})", draw.low, draw.high);
+        assert!((draw.low - low).abs() < 1e-12, "uniform({low}, {high}), reference low {}", draw.low);
+        assert!((draw.high - high).abs() < 1e-12, "uniform({low}, {high}), reference high {}", draw.high);
         draw.value.as_f64().expect("float")
     }
 

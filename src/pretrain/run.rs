@@ -1,6 +1,6 @@
 //! The `pretrain` command's work: load the images, train, and keep the run folder current.
 //!
-//! A run folder holds `preset.toml` (the preset's text), `checkpoint.safetensors` (the whole state,
+//! A run folder contains `preset.toml` (the preset's text), `checkpoint.safetensors` (the whole state,
 //! written atomically every `run.checkpoint_every` steps), `loss.jsonl` (one line per
 //! step), `loss_curves.png`/`.svg`, `teacher_backbone.safetensors` (the export) and `summary.json`.
 
@@ -39,7 +39,7 @@ pub struct PretrainOptions {
     pub stop_after: Option<usize>,
 }
 
-/// What a run did, also written to `summary.json`.
+/// Summary of a run, also written to `summary.json`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PretrainSummary {
     pub preset: PathBuf,
@@ -61,7 +61,7 @@ pub struct PretrainSummary {
 }
 
 /// Image files (JPEG or PNG) directly inside `folder`, sorted by name.
-fn image_files(folder: &Path) -> Result<Vec<PathBuf>> {
+pub fn image_files(folder: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(folder).with_context(|| format!("failed to list image folder {} (data.folders in the preset is relative to the data root)", folder.display()))?;
     let mut files = Vec::new();
     for entry in entries {
@@ -130,7 +130,7 @@ pub fn pretrain(options: &PretrainOptions, bars: &MultiProgress) -> Result<Pretr
     let checkpoint = run_dir.join(CHECKPOINT_FILE);
     let loss_path = run_dir.join(LOSS_FILE);
     if checkpoint.exists() && !options.resume {
-        bail!("run folder {} already holds {CHECKPOINT_FILE}; pass --resume to continue it, or choose another --run-dir", run_dir.display());
+        bail!("run folder {} already contains {CHECKPOINT_FILE}; pass --resume to continue it, or choose another --run-dir", run_dir.display());
     }
     if options.resume && !checkpoint.exists() {
         bail!("nothing to resume: {} does not exist", checkpoint.display());

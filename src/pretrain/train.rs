@@ -14,10 +14,10 @@ use rand_chacha::ChaCha8Rng;
 use tch::nn;
 use tch::{Device, Kind, Tensor};
 
-use super::augment::{batch_crops, BatchCrops};
+use super::augment::{batch_crops, step_rng, BatchCrops};
 use super::config::{Centering, PretrainConfig};
 use super::head::DinoHead;
-use super::losses::{dino_pair_sum, ibot_loss, koleo_loss, sinkhorn_knopp_targets, softmax_center_targets, Center};
+use super::losses::{dino_pair_sum, ibot_loss, masked_patch_weights, koleo_loss, sinkhorn_knopp_targets, softmax_center_targets, Center};
 use super::masking::{batch_masks, MaskGenerator, RngDraws};
 use super::optim::{clip_gradients, decays, ema_update, layer_decay_multiplier, AdamW, Param, Part};
 use super::schedule::CosineSchedule;
@@ -284,11 +284,7 @@ impl Pretrainer {
 
     /// Masks of the global crops of batch `step`, one row of patches per crop.
     fn batch_mask_rows(&self, step: usize, batch: usize) -> Vec<Vec<bool>> {
-        let mut key = [0u8; 32];
-        key[..8].copy_from_slice(&self.config.run.seed.to_le_bytes());
-        key[8..16].copy_from_slice(&(step as u64).to_le_bytes());
-        key[24..32].copy_from_slice(b"ibotmask");
-        let mut draws = RngDraws(ChaCha8Rng::from_seed(key));
+        let mut draws = RngDraws(step_rng(self.config.run.seed, step as u64, 0, b"ibotmask"));
         let masking = &self.config.masking;
         batch_masks(&self.masks, 2 * batch, masking.probability, (masking.ratio[0], masking.ratio[1]), &mut draws)
     }
@@ -307,14 +303,7 @@ impl Pretrainer {
         let masks = Tensor::from_slice(&flat).reshape([2 * b, patches]).to_device(self.device);
         let masked_index = Tensor::from_slice(&flat.iter().enumerate().filter(|(_, &m)| m).map(|(i, _)| i as i64).collect::<Vec<_>>()).to_device(self.device);
         let masked = masked_index.size()[0];
-        let weights: Vec<f32> = mask_rows
-            .iter()
-            .flat_map(|row| {
-                let count = row.iter().filter(|&&m| m).count();
-                std::iter::repeat_n(1.0 / count.max(1) as f32, count)
-            })
-            .collect();
-        let weights = Tensor::from_slice(&weights).to_device(self.device);
+        let weights = Tensor::from_slice(&masked_patch_weights(mask_rows)).to_device(self.device);
         let dim = self.student.backbone.config.embed_dim;
 
         // Teacher: targets for the global crops' CLS tokens and the masked patches.
