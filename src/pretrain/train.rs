@@ -141,13 +141,16 @@ impl Pretrainer {
     /// Builds student and teacher (a copy of the student) from the preset's seed.
     pub fn new(config: PretrainConfig, preset_text: String, device: Device) -> Pretrainer {
         let vit = config.vit().expect("a checked preset names a ViT");
-        let (student_store, student) = seeded(config.run.seed, || {
-            let store = nn::VarStore::new(device);
-            let network = Network::new(&store.root(), vit.clone(), &config);
-            (store, network)
+        // The teacher's own random initialisation is overwritten by the copy, but it draws
+        // from libtorch's global generator too, so it is built under the same lock: built
+        // outside, it could interleave with another thread's seeded construction.
+        let (student_store, student, mut teacher_store, teacher) = seeded(config.run.seed, || {
+            let student_store = nn::VarStore::new(device);
+            let student = Network::new(&student_store.root(), vit.clone(), &config);
+            let teacher_store = nn::VarStore::new(device);
+            let teacher = Network::new(&teacher_store.root(), vit.clone(), &config);
+            (student_store, student, teacher_store, teacher)
         });
-        let mut teacher_store = nn::VarStore::new(device);
-        let teacher = Network::new(&teacher_store.root(), vit.clone(), &config);
         teacher_store.copy(&student_store).expect("teacher and student have the same variables");
         teacher_store.freeze();
 
