@@ -72,6 +72,13 @@ pub struct StepRecord {
     /// Prototypes that are the most likely one for at least one teacher CLS target.
     #[serde(default)]
     pub prototypes_used: i64,
+    /// Mean cosine of the teacher's CLS tokens for the two global crops of one image.
+    #[serde(default)]
+    pub teacher_view_cosine: f64,
+    /// The same between crops of different images. The DINO term has a target the student
+    /// can predict only when the view cosine is clearly above this one.
+    #[serde(default)]
+    pub teacher_other_cosine: f64,
     pub seconds: f64,
 }
 
@@ -281,6 +288,8 @@ impl Pretrainer {
             masked_patches: losses.masked_patches,
             teacher_entropy: losses.teacher_entropy,
             prototypes_used: losses.prototypes_used,
+            teacher_view_cosine: losses.view_cosines.0,
+            teacher_other_cosine: losses.view_cosines.1,
             seconds: started.elapsed().as_secs_f64(),
         }
     }
@@ -310,8 +319,9 @@ impl Pretrainer {
         let dim = self.student.backbone.config.embed_dim;
 
         // Teacher: targets for the global crops' CLS tokens and the masked patches.
-        let (cls_targets, patch_targets) = tch::no_grad(|| {
+        let ((cls_targets, patch_targets), view_cosines) = tch::no_grad(|| {
             let out = self.teacher.backbone.forward(&global);
+            let view_cosines = view_cosines(&out.cls.to_kind(Kind::Float), b);
             let masked_patches = out.patches.reshape([2 * b * patches, dim]).index_select(0, &masked_index);
             let logits = self.teacher.head.forward(&Tensor::cat(&[out.cls, masked_patches], 0)).to_kind(Kind::Float);
             let cls_logits = logits.narrow(0, 0, 2 * b);
@@ -334,7 +344,7 @@ impl Pretrainer {
                     (cls, patch)
                 }
             };
-            targets
+            (targets, view_cosines)
         });
 
         // Student: masked global crops and unmasked local crops through one head call.
@@ -370,7 +380,7 @@ impl Pretrainer {
             let used = cls_targets.argmax(-1, false).unique_dim(0, false, false, false).0.size()[0];
             (entropy.double_value(&[]), used)
         });
-        Losses { total, dino_global, dino_local, ibot, koleo, masked_patches: masked, teacher_entropy, prototypes_used }
+        Losses { total, dino_global, dino_local, ibot, koleo, masked_patches: masked, teacher_entropy, prototypes_used, view_cosines }
     }
 
     /// Trainable tensors by name: `student.*`, `teacher.*` and the optimiser's moments.
@@ -475,6 +485,23 @@ pub struct Losses {
     pub masked_patches: i64,
     pub teacher_entropy: f64,
     pub prototypes_used: i64,
+    /// Mean cosine of the teacher's CLS tokens between the two global crops of the same
+    /// image, and between crops of different images.
+    pub view_cosines: (f64, f64),
+}
+
+/// Mean cosine similarity of `cls` rows (`[2B, D]`, first crops then second crops) between
+/// the two crops of one image, and between crops of two different images. A first value
+/// well above the second means the features agree across views of an image, which is
+/// what the DINO term needs in order to have a target the student can predict.
+fn view_cosines(cls: &Tensor, batch: i64) -> (f64, f64) {
+    let unit = cls / cls.norm_scalaropt_dim(2, [-1], true).clamp_min(1e-12);
+    let views = unit.chunk(2, 0);
+    let cosines = views[0].matmul(&views[1].transpose(0, 1));
+    let same = cosines.diagonal(0, 0, 1).sum(Kind::Double).double_value(&[]);
+    let all = cosines.sum(Kind::Double).double_value(&[]);
+    let pairs = (batch * batch - batch).max(1) as f64;
+    (same / batch as f64, (all - same) / pairs)
 }
 
 #[cfg(test)]
@@ -529,6 +556,16 @@ mod tests {
         }
         assert!(b.grad_norm_backbone.is_finite(), "{}", b.grad_norm_backbone);
         assert!(b.grad_norm_backbone > 0.0, "no gradient reached the backbone");
+    }
+
+    #[test]
+    fn view_cosines_split_same_and_other_images() {
+        // First crops (1, 0) and (0, 1); second crops (0, 2) and (1, 1).
+        let cls = Tensor::from_slice(&[1.0f32, 0.0, 0.0, 1.0, 0.0, 2.0, 1.0, 1.0]).reshape([4, 2]);
+        let (same, other) = view_cosines(&cls, 2);
+        let half = 0.5f64.sqrt();
+        assert!((same - half / 2.0).abs() < 1e-6, "{same}");
+        assert!((other - (1.0 + half) / 2.0).abs() < 1e-6, "{other}");
     }
 
     #[test]
