@@ -1,4 +1,5 @@
-//! The loss-curve chart of a pretraining run: the total objective and its parts per step.
+//! The charts of a pretraining run: the objective and its parts per step, and the signs of a
+//! collapse per step.
 
 use std::path::{Path, PathBuf};
 
@@ -10,11 +11,14 @@ use crate::report::plots::{series_colour, write_chart, Chart, DrawResult, PlotEr
 
 const SIZE: (u32, u32) = (900, 560);
 
-struct LossChart<'a> {
+/// Line chart of per-step series that share one y axis.
+struct StepChart<'a> {
+    caption: &'a str,
+    y_label: &'a str,
     series: Vec<(&'a str, Vec<(f64, f64)>)>,
 }
 
-impl Chart for LossChart<'_> {
+impl Chart for StepChart<'_> {
     fn size(&self) -> (u32, u32) {
         SIZE
     }
@@ -33,7 +37,7 @@ impl Chart for LossChart<'_> {
         }
         let pad = ((y_max - y_min) * 0.05).max(1e-3);
         let mut chart = ChartBuilder::on(root)
-            .caption("Pretraining objective per step", (FontFamily::SansSerif, 26.0))
+            .caption(self.caption, (FontFamily::SansSerif, 26.0))
             .margin(16)
             .x_label_area_size(50)
             .y_label_area_size(70)
@@ -42,7 +46,7 @@ impl Chart for LossChart<'_> {
             .configure_mesh()
             .x_desc("step")
             .x_label_formatter(&|step| format!("{step:.0}"))
-            .y_desc("loss")
+            .y_desc(self.y_label)
             .label_style((FontFamily::SansSerif, 16.0))
             .axis_desc_style((FontFamily::SansSerif, 19.0))
             .light_line_style(RGBColor(235, 235, 235))
@@ -68,8 +72,10 @@ impl Chart for LossChart<'_> {
 /// Writes `{stem}.png` and `{stem}.svg`: total loss, DINO (global + local), iBOT and KoLeo
 /// per step.
 pub fn write_loss_curves(stem: &Path, history: &[StepRecord]) -> Result<Vec<PathBuf>, PlotError> {
-    let series = |value: fn(&StepRecord) -> f64| history.iter().map(|r| (r.step as f64, value(r))).collect::<Vec<_>>();
-    let chart = LossChart {
+    let series = |value: fn(&StepRecord) -> f64| step_series(history, value);
+    let chart = StepChart {
+        caption: "Pretraining objective per step",
+        y_label: "loss",
         series: vec![
             ("total", series(|r| r.loss)),
             ("DINO", series(|r| r.dino_global + r.dino_local)),
@@ -78,4 +84,56 @@ pub fn write_loss_curves(stem: &Path, history: &[StepRecord]) -> Result<Vec<Path
         ],
     };
     write_chart(stem, &chart)
+}
+
+/// Writes `{stem}.png` and `{stem}.svg` with three series per step. The first is the
+/// teacher's CLS-target entropy as a share of ln K (1 means uniform targets). The others
+/// are the teacher's CLS cosines between the two crops of one image and between crops of
+/// different images.
+pub fn write_collapse_diagnostics(stem: &Path, history: &[StepRecord], prototypes: i64) -> Result<Vec<PathBuf>, PlotError> {
+    let uniform = (prototypes.max(2) as f64).ln();
+    let chart = StepChart {
+        caption: "Teacher targets per step",
+        y_label: "entropy / ln K, cosine",
+        series: vec![
+            ("target entropy / ln K", history.iter().map(|r| (r.step as f64, r.teacher_entropy / uniform)).collect()),
+            ("CLS cosine, same image", step_series(history, |r| r.teacher_view_cosine)),
+            ("CLS cosine, other images", step_series(history, |r| r.teacher_other_cosine)),
+        ],
+    };
+    write_chart(stem, &chart)
+}
+
+fn step_series(history: &[StepRecord], value: fn(&StepRecord) -> f64) -> Vec<(f64, f64)> {
+    history.iter().map(|record| (record.step as f64, value(record))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(step: usize, entropy: f64) -> StepRecord {
+        let text = format!(
+            r#"{{"step":{step},"epoch":0.1,"loss":9.0,"dino_global":1.3,"dino_local":5.2,"ibot":3.2,"koleo":0.2,"lr":0.001,"weight_decay":0.04,
+            "teacher_momentum":0.99,"teacher_temperature":0.015,"grad_norm_backbone":1.0,"grad_norm_head":1.0,"masked_patches":450,
+            "teacher_entropy":{entropy},"prototypes_used":60,"teacher_view_cosine":0.3,"teacher_other_cosine":0.05,"seconds":0.8}}"#
+        );
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn collapse_diagnostics_write_both_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let history: Vec<StepRecord> = (1..=5).map(|step| record(step, 6.9 - step as f64 * 0.3)).collect();
+        let stem = dir.path().join("collapse_diagnostics");
+        let written = write_collapse_diagnostics(&stem, &history, 1024).unwrap();
+        assert_eq!(written.len(), 2, "{written:?}");
+        for path in &written {
+            assert!(path.is_file(), "{} missing", path.display());
+        }
+        let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
+        for label in ["target entropy / ln K", "CLS cosine, same image", "CLS cosine, other images"] {
+            assert!(svg.contains(label), "{label} missing from the SVG");
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! A run folder contains `preset.toml` (the preset's text), `checkpoint.safetensors` (the whole state,
 //! written atomically every `run.checkpoint_every` steps), `loss.jsonl` (one line per
-//! step), `loss_curves.png`/`.svg`, `teacher_backbone.safetensors` (the export) and `summary.json`.
+//! step), `loss_curves.png`/`.svg`, `collapse_diagnostics.png`/`.svg`, `teacher_backbone.safetensors`
+//! (the export) and `summary.json`.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -25,6 +26,7 @@ pub const LOSS_FILE: &str = "loss.jsonl";
 pub const PRESET_FILE: &str = "preset.toml";
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const CURVES_STEM: &str = "loss_curves";
+pub const DIAGNOSTICS_STEM: &str = "collapse_diagnostics";
 
 #[derive(Debug, Clone)]
 pub struct PretrainOptions {
@@ -192,6 +194,7 @@ pub fn pretrain(options: &PretrainOptions, bars: &MultiProgress) -> Result<Pretr
             trainer.save_checkpoint(&checkpoint)?;
             trainer.export_teacher(&run_dir.join(EXPORT_FILE))?;
             super::curves::write_loss_curves(&run_dir.join(CURVES_STEM), &history)?;
+            super::curves::write_collapse_diagnostics(&run_dir.join(DIAGNOSTICS_STEM), &history, config.head.prototypes)?;
             tracing::info!("step {}: checkpoint written to {}", trainer.step, checkpoint.display());
         }
     }

@@ -40,7 +40,7 @@ fn interrupted_run_resumes_with_the_same_losses() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let expected = losses(&straight);
     assert_eq!(expected.len(), 12);
-    for file in ["checkpoint.safetensors", "teacher_backbone.safetensors", "loss_curves.png", "loss_curves.svg", "preset.toml", "summary.json"] {
+    for file in ["checkpoint.safetensors", "teacher_backbone.safetensors", "loss_curves.png", "loss_curves.svg", "collapse_diagnostics.png", "collapse_diagnostics.svg", "preset.toml", "summary.json"] {
         assert!(straight.join(file).is_file(), "{file} missing");
     }
 
