@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::fairness::groups::Grouping;
 use crate::fairness::threshold::{Decision, ThresholdChoice};
 use crate::metrics::{threshold_rates, MetricName, MetricResult, Undefined};
-use crate::pipeline::evaluate::{metric_on, MetricReport, Scores, Truth};
+use crate::pipeline::evaluate::{metric_report, value_and_interval, MetricReport, Scores, Truth};
 use crate::stats::{cluster_bootstrap, BootstrapConfig, Interval};
 
 /// A rate or difference of rates with its patient-level bootstrap interval, or the reason
@@ -23,13 +23,8 @@ impl RateReport {
     /// Computes `compute` on every sample and its patient-level bootstrap interval.
     pub fn bootstrap(patients: &[u64], config: &BootstrapConfig, compute: impl Fn(&[usize]) -> MetricResult + Sync) -> RateReport {
         let all: Vec<usize> = (0..patients.len()).collect();
-        match compute(&all) {
-            Err(reason) => RateReport { value: None, interval: None, undefined: Some(reason.reason) },
-            Ok(value) => match cluster_bootstrap(patients, config, &compute) {
-                Ok(interval) => RateReport { value: Some(value), interval: Some(interval), undefined: None },
-                Err(reason) => RateReport { value: Some(value), interval: None, undefined: Some(format!("no interval: {}", reason.reason)) },
-            },
-        }
+        let (value, interval, undefined) = value_and_interval(compute(&all), || cluster_bootstrap(patients, config, &compute));
+        RateReport { value, interval, undefined }
     }
 
     fn undefined(reason: impl Into<String>) -> RateReport {
@@ -120,10 +115,7 @@ pub fn audit_attribute(
                 if members.is_empty() {
                     return undefined_metric(metric, "no test images in this group");
                 }
-                MetricReport::bootstrap(metric, &patients, bootstrap, |idx| {
-                    let rows: Vec<usize> = idx.iter().map(|&i| members[i]).collect();
-                    metric_on(metric, data.truth, data.scores, &rows)
-                })
+                metric_report(metric, data.truth, data.scores, &members, &patients, bootstrap)
             })
             .collect();
         let (diseased, healthy) = data.decision.map_or((0, 0), |d| {

@@ -25,6 +25,7 @@ pub use confusion::{dice, f1_score, threshold_rates, ThresholdRates};
 pub use multiclass::{
     macro_auroc_ovr, macro_average_precision_ovr, per_class_auroc, per_class_average_precision,
 };
+pub(crate) use multiclass::mean_over_classes;
 pub use name::{MetricName, UnknownMetricName};
 pub use rank_correlation::spearman;
 pub use regression::{mean_absolute_error, pearson};

@@ -118,7 +118,7 @@ fn require_two_classes(n_classes: usize) -> Result<(), Undefined> {
 }
 
 /// Averages per-class values, or returns the first class's reason if any is undefined.
-fn mean_over_classes(per_class: Vec<MetricResult>) -> MetricResult {
+pub(crate) fn mean_over_classes(per_class: Vec<MetricResult>) -> MetricResult {
     let class_count = per_class.len();
     let mut sum = 0.0;
     for (class, result) in per_class.into_iter().enumerate() {

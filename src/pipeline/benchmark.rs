@@ -13,7 +13,7 @@ use crate::encoder::{identity, Encoder, EncoderError};
 use crate::features::{extract, CacheError, ExtractError, FeatureCache};
 use crate::metrics::roc_curve;
 use crate::fairness::{group_samples, Grouping};
-use crate::pipeline::evaluate::{metric_on, per_class_reports, MetricReport, Scores, Truth};
+use crate::pipeline::evaluate::{metric_report, per_class_reports, MetricReport, Scores, Truth};
 use crate::pipeline::fairness::{encoder_fairness, encoder_long_tail, group_sizes, EncoderPredictions, FairnessData};
 use crate::pipeline::probe::{fit_and_select, ProbeData};
 use crate::pipeline::results::*;
@@ -260,6 +260,7 @@ pub fn run_benchmark(
     let truth_of = |idx: &[usize]| truth(&benchmark.task, &cohort, idx);
     let (train_truth, val_truth, test_truth) = (truth_of(&train_idx), truth_of(&val_idx), truth_of(&test_idx));
     let test_patients: Vec<u64> = test_idx.iter().map(|&i| patient_ids[cohort.samples[i].patient.as_str()]).collect();
+    let test_rows: Vec<usize> = (0..test_idx.len()).collect();
     let bootstrap = BootstrapConfig { resamples: benchmark.bootstrap.resamples, confidence: benchmark.bootstrap.confidence, seed: settings.seed };
     let sample_patients: Vec<u64> = cohort.samples.iter().map(|s| patient_ids[s.patient.as_str()]).collect();
     let groupings = attribute_groupings(benchmark, &settings.data_root, &layout, &cohort)?;
@@ -298,7 +299,7 @@ pub fn run_benchmark(
         let metrics: Vec<MetricReport> = benchmark
             .metrics
             .iter()
-            .map(|&metric| MetricReport::bootstrap(metric, &test_patients, &bootstrap, |idx| metric_on(metric, &test_truth, scores, idx)))
+            .map(|&metric| metric_report(metric, &test_truth, scores, &test_rows, &test_patients, &bootstrap))
             .collect();
         let per_class = match benchmark.task {
             Task::Regression { .. } => Vec::new(),

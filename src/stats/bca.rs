@@ -6,23 +6,23 @@
 //! `scipy.stats.bootstrap(..., method="BCa")` (SciPy 1.17), with patients in place of
 //! samples for both the bootstrap and the jackknife.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::bootstrap::{cluster_bootstrap, BootstrapConfig, Interval};
+use super::bootstrap::{
+    bootstrap_statistic, finite_or_undefined, index_patients, sorted_replicates, BootstrapConfig,
+    Interval,
+};
 use super::quantile::quantile_linear;
 use crate::metrics::{MetricResult, Undefined};
 
 /// Computes `statistic` on all samples and its BCa interval under a bootstrap that
 /// resamples patients.
 ///
-/// Takes the same inputs as [`cluster_bootstrap`] and draws the same resamples for the same
-/// seed. `lower` and `upper` of the result are the quantiles of the defined replicates at
-/// Phi(z0 + (z0 + z) / (1 - a (z0 + z))) for z = Phi^-1((1 - confidence) / 2) and its
-/// negative, where Phi is the standard normal CDF:
+/// Takes the same inputs as [`cluster_bootstrap`](super::cluster_bootstrap) and draws the
+/// same resamples for the same seed. `lower` and `upper` of the result are the quantiles of
+/// the defined replicates at Phi(z0 + (z0 + z) / (1 - a (z0 + z))) for
+/// z = Phi^-1((1 - confidence) / 2) and its negative, where Phi is the standard normal CDF:
 ///
 /// - the bias correction z0 is Phi^-1 of the fraction of replicates below the estimate,
 ///   counting replicates equal to it as one half, as SciPy does;
@@ -37,10 +37,6 @@ use crate::metrics::{MetricResult, Undefined};
 /// every replicate lies on one side of the estimate (z0 is infinite), and when
 /// a (z0 + z) >= 1 for one of the two bounds, which makes the adjusted level meaningless.
 /// In the first of these two cases SciPy returns NaN bounds with a DegenerateDataWarning.
-///
-/// # Panics
-/// Panics if `cluster_bootstrap` calls the statistic other than once per resample and once
-/// for the estimate, which would be a bug in this crate.
 pub fn cluster_bootstrap_bca<F>(
     clusters: &[u64],
     config: &BootstrapConfig,
@@ -49,50 +45,17 @@ pub fn cluster_bootstrap_bca<F>(
 where
     F: Fn(&[usize]) -> MetricResult + Sync,
 {
-    let recorded = Mutex::new(Vec::with_capacity(config.resamples + 1));
-    let recording_statistic = |indices: &[usize]| {
-        let result = statistic(indices);
-        if let Ok(value) = result {
-            if value.is_finite() {
-                recorded.lock().unwrap().push(value);
-            }
-        }
-        result
-    };
-    let percentile = cluster_bootstrap(clusters, config, recording_statistic)?;
-
-    // The records hold the estimate and the defined replicates. Removing the value nearest
-    // to the estimate removes the estimate's record, or an equal replicate, which leaves the
-    // same sorted replicates.
-    let mut replicates = recorded.into_inner().unwrap();
-    let estimate_position = replicates
-        .iter()
-        .enumerate()
-        .min_by(|(_, left), (_, right)| {
-            let left_distance = (*left - percentile.estimate).abs();
-            left_distance.total_cmp(&(*right - percentile.estimate).abs())
-        })
-        .map(|(position, _)| position)
-        .expect("the estimate of cluster_bootstrap was not recorded");
-    replicates.swap_remove(estimate_position);
-    assert_eq!(
-        replicates.len(),
-        percentile.valid_resamples,
-        "recorded replicates differ from the defined resamples of cluster_bootstrap"
-    );
-    replicates.sort_unstable_by(f64::total_cmp);
-
+    let (estimate, results) = bootstrap_statistic(clusters, config, &statistic)?;
+    let replicates = sorted_replicates(&results, config)?;
     let acceleration = jackknife_acceleration(clusters, &statistic)?;
-    let (lower, upper) = bca_bounds(
-        &replicates,
-        percentile.estimate,
-        acceleration,
-        config.confidence,
-    )?;
+    let (lower, upper) = bca_bounds(&replicates, estimate, acceleration, config.confidence)?;
     Ok(Interval {
+        estimate,
         lower,
         upper,
-        ..percentile
+        confidence: config.confidence,
+        resamples: config.resamples,
+        valid_resamples: replicates.len(),
     })
 }
 
@@ -126,12 +89,7 @@ where
             let indices: Vec<usize> = (0..clusters.len())
                 .filter(|&sample| patient_of_sample[sample] != left_out)
                 .collect();
-            match statistic(&indices) {
-                Ok(value) if !value.is_finite() => {
-                    Err(Undefined::new(format!("the statistic returned {value}")))
-                }
-                other => other,
-            }
+            finite_or_undefined(statistic(&indices))
         })
         .collect();
     let mut values = Vec::with_capacity(leave_one_out.len());
@@ -158,23 +116,6 @@ where
         return Ok(0.0);
     }
     Ok(sum_of_cubes / (6.0 * sum_of_squares.powf(1.5)))
-}
-
-/// Returns the patient ids in order of first appearance and, for each sample, the
-/// position of its patient in that list.
-fn index_patients(clusters: &[u64]) -> (Vec<u64>, Vec<usize>) {
-    let mut position_of_patient: HashMap<u64, usize> = HashMap::new();
-    let mut patient_ids = Vec::new();
-    let patient_of_sample = clusters
-        .iter()
-        .map(|&patient| {
-            *position_of_patient.entry(patient).or_insert_with(|| {
-                patient_ids.push(patient);
-                patient_ids.len() - 1
-            })
-        })
-        .collect();
-    (patient_ids, patient_of_sample)
 }
 
 /// Returns the BCa bounds from the sorted bootstrap replicates, the estimate on all
@@ -219,25 +160,14 @@ pub(super) fn bca_bounds(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-
-    fn config(resamples: usize, confidence: f64, seed: u64) -> BootstrapConfig {
-        BootstrapConfig {
-            resamples,
-            confidence,
-            seed,
-        }
-    }
-
-    fn mean_of(values: &[f64]) -> impl Fn(&[usize]) -> MetricResult + Sync + '_ {
-        move |indices: &[usize]| {
-            let sum: f64 = indices.iter().map(|&index| values[index]).sum();
-            Ok(sum / indices.len() as f64)
-        }
-    }
+    use crate::stats::bootstrap::tests::{config, mean_of};
+    use crate::stats::cluster_bootstrap;
 
     #[test]
     fn no_bias_no_acceleration_is_percentile() {

@@ -85,13 +85,23 @@ pub fn cluster_bootstrap<F>(
 where
     F: Fn(&[usize]) -> MetricResult + Sync,
 {
-    config
-        .validate()
-        .map_err(|error| Undefined::new(format!("invalid bootstrap configuration: {error}")))?;
-    if clusters.is_empty() {
-        return Err(Undefined::new("no samples to bootstrap"));
-    }
+    let (estimate, results) = bootstrap_statistic(clusters, config, statistic)?;
+    percentile_interval(estimate, &results, config)
+}
 
+/// Computes `statistic` on all samples and on every resample of [`cluster_bootstrap`], in
+/// resample order, with NaN and infinities turned into `Undefined`.
+///
+/// Returns `Undefined` for an invalid config, no samples, and an undefined estimate.
+pub(super) fn bootstrap_statistic<F>(
+    clusters: &[u64],
+    config: &BootstrapConfig,
+    statistic: F,
+) -> Result<(f64, Vec<MetricResult>), Undefined>
+where
+    F: Fn(&[usize]) -> MetricResult + Sync,
+{
+    check_bootstrap_inputs(clusters, config)?;
     let all_samples: Vec<usize> = (0..clusters.len()).collect();
     let estimate = finite_or_undefined(statistic(&all_samples))?;
 
@@ -103,7 +113,22 @@ where
             finite_or_undefined(statistic(&indices))
         })
         .collect();
-    percentile_interval(estimate, &results, config)
+    Ok((estimate, results))
+}
+
+/// Rejects the inputs that no bootstrap in this module can start from: an invalid config
+/// and no samples.
+pub(super) fn check_bootstrap_inputs(
+    clusters: &[u64],
+    config: &BootstrapConfig,
+) -> Result<(), Undefined> {
+    config
+        .validate()
+        .map_err(|error| Undefined::new(format!("invalid bootstrap configuration: {error}")))?;
+    if clusters.is_empty() {
+        return Err(Undefined::new("no samples to bootstrap"));
+    }
+    Ok(())
 }
 
 /// Builds the percentile interval from the statistic of every resample, in resample order.
@@ -114,6 +139,25 @@ pub(super) fn percentile_interval(
     results: &[MetricResult],
     config: &BootstrapConfig,
 ) -> Result<Interval, Undefined> {
+    let defined = sorted_replicates(results, config)?;
+    let tail = (1.0 - config.confidence) / 2.0;
+    Ok(Interval {
+        estimate,
+        lower: quantile_linear(&defined, tail),
+        upper: quantile_linear(&defined, 1.0 - tail),
+        confidence: config.confidence,
+        resamples: config.resamples,
+        valid_resamples: defined.len(),
+    })
+}
+
+/// Returns the defined values of `results` in increasing order, or `Undefined` when fewer
+/// than half of the `config.resamples` resamples are defined. That `Undefined` quotes the
+/// reason of the first undefined resample.
+pub(super) fn sorted_replicates(
+    results: &[MetricResult],
+    config: &BootstrapConfig,
+) -> Result<Vec<f64>, Undefined> {
     let mut defined: Vec<f64> = results
         .iter()
         .filter_map(|result| result.as_ref().ok().copied())
@@ -130,21 +174,12 @@ pub(super) fn percentile_interval(
             config.resamples
         )));
     }
-
     defined.sort_unstable_by(f64::total_cmp);
-    let tail = (1.0 - config.confidence) / 2.0;
-    Ok(Interval {
-        estimate,
-        lower: quantile_linear(&defined, tail),
-        upper: quantile_linear(&defined, 1.0 - tail),
-        confidence: config.confidence,
-        resamples: config.resamples,
-        valid_resamples: defined.len(),
-    })
+    Ok(defined)
 }
 
 /// Turns an `Ok` value of NaN or infinity into `Undefined`.
-fn finite_or_undefined(result: MetricResult) -> MetricResult {
+pub(super) fn finite_or_undefined(result: MetricResult) -> MetricResult {
     match result {
         Ok(value) if !value.is_finite() => {
             Err(Undefined::new(format!("the statistic returned {value}")))
@@ -153,15 +188,29 @@ fn finite_or_undefined(result: MetricResult) -> MetricResult {
     }
 }
 
-/// Groups sample indices by patient, with patients in order of first appearance.
-pub(super) fn samples_by_patient(clusters: &[u64]) -> Vec<Vec<usize>> {
+/// Returns the patient ids in order of first appearance and, for each sample, the
+/// position of its patient in that list. Every bootstrap in this module numbers patients
+/// this way.
+pub(super) fn index_patients(clusters: &[u64]) -> (Vec<u64>, Vec<usize>) {
     let mut position_of_patient: HashMap<u64, usize> = HashMap::new();
-    let mut patients: Vec<Vec<usize>> = Vec::new();
-    for (sample, &patient) in clusters.iter().enumerate() {
-        let position = *position_of_patient.entry(patient).or_insert_with(|| {
-            patients.push(Vec::new());
-            patients.len() - 1
-        });
+    let mut patient_ids = Vec::new();
+    let patient_of_sample = clusters
+        .iter()
+        .map(|&patient| {
+            *position_of_patient.entry(patient).or_insert_with(|| {
+                patient_ids.push(patient);
+                patient_ids.len() - 1
+            })
+        })
+        .collect();
+    (patient_ids, patient_of_sample)
+}
+
+/// Groups sample indices by patient, with patients in order of first appearance.
+fn samples_by_patient(clusters: &[u64]) -> Vec<Vec<usize>> {
+    let (patient_ids, patient_of_sample) = index_patients(clusters);
+    let mut patients: Vec<Vec<usize>> = vec![Vec::new(); patient_ids.len()];
+    for (sample, &position) in patient_of_sample.iter().enumerate() {
         patients[position].push(sample);
     }
     patients
@@ -190,13 +239,17 @@ pub(super) fn draw_patients(patients: usize, seed: u64, stream: u64, mut visit: 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
 
     use super::*;
 
-    fn config(resamples: usize, confidence: f64, seed: u64) -> BootstrapConfig {
+    pub(in crate::stats) fn config(
+        resamples: usize,
+        confidence: f64,
+        seed: u64,
+    ) -> BootstrapConfig {
         BootstrapConfig {
             resamples,
             confidence,
@@ -204,7 +257,10 @@ mod tests {
         }
     }
 
-    fn mean_of(values: &[f64]) -> impl Fn(&[usize]) -> MetricResult + Sync + '_ {
+    /// Returns the statistic "mean of `values` at the resampled indices".
+    pub(in crate::stats) fn mean_of(
+        values: &[f64],
+    ) -> impl Fn(&[usize]) -> MetricResult + Sync + '_ {
         move |indices: &[usize]| {
             let sum: f64 = indices.iter().map(|&index| values[index]).sum();
             Ok(sum / indices.len() as f64)

@@ -1,8 +1,10 @@
-//! Patient-level bootstrap interval of AUROC that sorts the scores once.
+//! Patient-level bootstrap intervals of AUROC that sort the scores once.
 
 use rayon::prelude::*;
 
-use super::bootstrap::{draw_patients, percentile_interval, samples_by_patient};
+use super::bootstrap::{
+    check_bootstrap_inputs, draw_patients, finite_or_undefined, index_patients, percentile_interval,
+};
 use super::{BootstrapConfig, Interval};
 use crate::metrics::{auroc, MetricResult, Undefined};
 
@@ -37,23 +39,179 @@ pub fn cluster_bootstrap_auroc(
         labels.len(),
         clusters.len()
     );
-    config
-        .validate()
-        .map_err(|error| Undefined::new(format!("invalid bootstrap configuration: {error}")))?;
-    if clusters.is_empty() {
-        return Err(Undefined::new("no samples to bootstrap"));
-    }
-    // Also checks that `scores` has the length of `labels` and is finite.
-    let estimate = auroc(labels, scores)?;
+    assert_eq!(
+        labels.len(),
+        scores.len(),
+        "labels has {} elements but scores has {}",
+        labels.len(),
+        scores.len()
+    );
+    let column = AurocColumn {
+        samples: (0..labels.len()).collect(),
+        labels: labels.to_vec(),
+        scores: scores.to_vec(),
+    };
+    cluster_bootstrap_aurocs(
+        std::slice::from_ref(&column),
+        clusters,
+        config,
+        |mut aurocs| aurocs.pop().expect("one AUROC per column"),
+    )
+}
 
-    let ranked = RankedSamples::new(labels, scores, clusters);
-    let results: Vec<MetricResult> = (0..config.resamples)
-        .into_par_iter()
-        .map_init(DrawCounts::default, |counts, resample| {
-            ranked.resample_auroc(counts, config.seed, resample as u64, u8::MAX)
+/// Binary labels and scores of some of the samples, one input of
+/// [`cluster_bootstrap_aurocs`]: one class against the rest, or one finding on the images
+/// where it is labelled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AurocColumn {
+    /// Sample index of each entry, an index into the `clusters` argument.
+    pub samples: Vec<usize>,
+    /// Label of each entry, `true` for positive.
+    pub labels: Vec<bool>,
+    /// Score of each entry. A higher score ranks the entry as more likely positive.
+    pub scores: Vec<f64>,
+}
+
+/// Computes `combine` of the AUROCs of several columns and its percentile interval under
+/// a bootstrap that resamples patients.
+///
+/// A column's AUROC on all samples counts each entry once, and on a resample it counts each
+/// entry as often as the resample drew the patient of its sample. `combine` receives the
+/// AUROCs of all columns in column order. For a resample in which a column has no entry,
+/// the column's AUROC is `Undefined` with the reason "scores is empty", the reason
+/// [`auroc`] gives for empty input.
+///
+/// Returns exactly what [`cluster_bootstrap`](super::cluster_bootstrap) returns with the
+/// same config for a statistic that builds each column from the resampled sample indices,
+/// applies [`auroc`] to each and passes the results to `combine`. The resamples, the
+/// resampled values and the bounds are the same bit for bit. Like
+/// [`cluster_bootstrap_auroc`], it sorts each column once and computes each resample's
+/// AUROCs in one pass per column.
+///
+/// Returns `Undefined` for an invalid config or no samples, with `combine`'s reason when
+/// it is undefined on all samples, and when fewer than half of the resamples are defined.
+/// It also returns `Undefined` when a column contains a non-finite score that `combine`
+/// ignored on all samples, because such a column cannot be sorted once.
+///
+/// # Panics
+/// Panics if a column's `samples`, `labels` and `scores` differ in length, or if a sample
+/// index is not below `clusters.len()`.
+pub fn cluster_bootstrap_aurocs<F>(
+    columns: &[AurocColumn],
+    clusters: &[u64],
+    config: &BootstrapConfig,
+    combine: F,
+) -> Result<Interval, Undefined>
+where
+    F: Fn(Vec<MetricResult>) -> MetricResult + Sync,
+{
+    for (position, column) in columns.iter().enumerate() {
+        check_column(position, column, clusters.len());
+    }
+    check_bootstrap_inputs(clusters, config)?;
+
+    let on_all_samples = columns
+        .iter()
+        .map(|column| auroc(&column.labels, &column.scores))
+        .collect();
+    let estimate = finite_or_undefined(combine(on_all_samples))?;
+    let non_finite = columns
+        .iter()
+        .position(|column| column.scores.iter().any(|score| !score.is_finite()));
+    if let Some(position) = non_finite {
+        return Err(Undefined::new(format!(
+            "column {position} contains a non-finite score, so its AUROC cannot be bootstrapped"
+        )));
+    }
+
+    let (patient_of_sample, patients) = patient_positions(clusters);
+    let ranked: Vec<RankedSamples> = columns
+        .iter()
+        .map(|column| {
+            let patient_of_entry: Vec<u32> = column
+                .samples
+                .iter()
+                .map(|&sample| patient_of_sample[sample])
+                .collect();
+            RankedSamples::new(&column.labels, &column.scores, &patient_of_entry, patients)
         })
         .collect();
+    let results = resample_in_parallel(patients, config, u8::MAX, |draws| {
+        let aurocs = ranked
+            .iter()
+            .map(|column| column.resample_auroc(draws))
+            .collect();
+        finite_or_undefined(combine(aurocs))
+    });
     percentile_interval(estimate, &results, config)
+}
+
+/// Panics unless the column's vectors have one length and its sample indices are in range.
+fn check_column(position: usize, column: &AurocColumn, sample_count: usize) {
+    let entries = column.samples.len();
+    assert_eq!(
+        entries,
+        column.labels.len(),
+        "column {position}: samples has {entries} elements but labels has {}",
+        column.labels.len()
+    );
+    assert_eq!(
+        entries,
+        column.scores.len(),
+        "column {position}: samples has {entries} elements but scores has {}",
+        column.scores.len()
+    );
+    if let Some(&sample) = column
+        .samples
+        .iter()
+        .find(|&&sample| sample >= sample_count)
+    {
+        panic!(
+            "column {position}: sample index {sample} is out of range for {sample_count} samples"
+        );
+    }
+}
+
+/// Returns the position of each sample's patient, numbered in order of first appearance as
+/// [`draw_patients`] numbers them, and the number of patients.
+///
+/// # Panics
+/// Panics for 2^30 or more patients, which the packed entries of [`RankedSamples`] cannot
+/// number.
+fn patient_positions(clusters: &[u64]) -> (Vec<u32>, usize) {
+    let (patient_ids, patient_of_sample) = index_patients(clusters);
+    assert!(
+        patient_ids.len() <= PATIENT_MASK as usize,
+        "the AUROC bootstrap supports at most {PATIENT_MASK} patients, got {}",
+        patient_ids.len()
+    );
+    let patient_of_sample = patient_of_sample
+        .into_iter()
+        .map(|position| position as u32)
+        .collect();
+    (patient_of_sample, patient_ids.len())
+}
+
+/// Draws every resample of `config` in parallel and applies `statistic` to its draw counts.
+///
+/// Counts the draws in bytes and recounts them in `u32` when a patient reaches
+/// `byte_limit` draws. The public functions pass 255, and the tests pass less to cover the
+/// recount.
+fn resample_in_parallel<S>(
+    patients: usize,
+    config: &BootstrapConfig,
+    byte_limit: u8,
+    statistic: S,
+) -> Vec<MetricResult>
+where
+    S: Fn(Draws) -> MetricResult + Sync,
+{
+    (0..config.resamples)
+        .into_par_iter()
+        .map_init(DrawCounts::default, |counts, resample| {
+            statistic(counts.draw(patients, config.seed, resample as u64, byte_limit))
+        })
+        .collect()
 }
 
 /// Buffers of the number of draws of each patient, reused across resamples.
@@ -64,6 +222,41 @@ struct DrawCounts {
     small: Vec<u8>,
     /// Counts of a resample that drew some patient more often than `small` can count.
     wide: Vec<u32>,
+}
+
+/// Number of draws of each patient in one resample, indexed by patient position.
+#[derive(Clone, Copy)]
+enum Draws<'a> {
+    Bytes(&'a [u8]),
+    Wide(&'a [u32]),
+}
+
+impl DrawCounts {
+    /// Draws resample `stream` and counts the draws of each patient, in bytes unless some
+    /// patient reaches `byte_limit` draws.
+    fn draw(&mut self, patients: usize, seed: u64, stream: u64, byte_limit: u8) -> Draws<'_> {
+        self.small.clear();
+        self.small.resize(patients, 0);
+        let mut saturated = false;
+        draw_patients(patients, seed, stream, |patient| {
+            let count = &mut self.small[patient];
+            if *count >= byte_limit {
+                saturated = true;
+            } else {
+                *count += 1;
+            }
+        });
+        if !saturated {
+            return Draws::Bytes(&self.small);
+        }
+
+        self.wide.clear();
+        self.wide.resize(patients, 0);
+        draw_patients(patients, seed, stream, |patient| {
+            self.wide[patient] += 1;
+        });
+        Draws::Wide(&self.wide)
+    }
 }
 
 /// Bit of a packed entry that contains the sample's label.
@@ -79,9 +272,7 @@ struct RankedSamples {
     /// One entry per sample in score order: the patient position (order of first
     /// appearance) in the low 30 bits, `GROUP_END_BIT` and `POSITIVE_BIT`.
     entries: Vec<u32>,
-    /// Number of distinct patients.
-    patients: usize,
-    /// Largest number of samples of one patient.
+    /// Largest number of entries of one patient.
     largest_patient: usize,
 }
 
@@ -95,22 +286,12 @@ struct Sweep<A> {
 }
 
 impl RankedSamples {
-    /// Sorts the samples by score. `scores` must be finite.
-    ///
-    /// # Panics
-    /// Panics for 2^30 or more patients, which the packed entries cannot number.
-    fn new(labels: &[bool], scores: &[f64], clusters: &[u64]) -> Self {
-        let by_patient = samples_by_patient(clusters);
-        assert!(
-            by_patient.len() <= PATIENT_MASK as usize,
-            "the AUROC bootstrap supports at most {PATIENT_MASK} patients, got {}",
-            by_patient.len()
-        );
-        let mut patient_of_sample = vec![0u32; clusters.len()];
-        for (position, samples) in by_patient.iter().enumerate() {
-            for &sample in samples {
-                patient_of_sample[sample] = position as u32;
-            }
+    /// Sorts the entries by score. `scores` must be finite, and every patient position
+    /// must be below `patients`.
+    fn new(labels: &[bool], scores: &[f64], patient_of_entry: &[u32], patients: usize) -> Self {
+        let mut entries_per_patient = vec![0usize; patients];
+        for &patient in patient_of_entry {
+            entries_per_patient[patient as usize] += 1;
         }
 
         let mut order: Vec<usize> = (0..scores.len()).collect();
@@ -123,7 +304,7 @@ impl RankedSamples {
                 let ends_group = order
                     .get(rank + 1)
                     .is_none_or(|&next| scores[next] != scores[sample]);
-                let mut entry = patient_of_sample[sample];
+                let mut entry = patient_of_entry[sample];
                 if ends_group {
                     entry |= GROUP_END_BIT;
                 }
@@ -136,44 +317,16 @@ impl RankedSamples {
 
         RankedSamples {
             entries,
-            patients: by_patient.len(),
-            largest_patient: by_patient.iter().map(Vec::len).max().unwrap_or(0),
+            largest_patient: entries_per_patient.into_iter().max().unwrap_or(0),
         }
     }
 
-    /// Draws resample `stream` and computes its AUROC.
-    ///
-    /// Counts the draws in bytes and recounts them in `u32` when a patient reaches
-    /// `byte_limit` draws. Production code passes 255, and the tests pass less to cover the
-    /// recount.
-    fn resample_auroc(
-        &self,
-        counts: &mut DrawCounts,
-        seed: u64,
-        stream: u64,
-        byte_limit: u8,
-    ) -> MetricResult {
-        counts.small.clear();
-        counts.small.resize(self.patients, 0);
-        let mut saturated = false;
-        draw_patients(self.patients, seed, stream, |patient| {
-            let count = &mut counts.small[patient];
-            if *count >= byte_limit {
-                saturated = true;
-            } else {
-                *count += 1;
-            }
-        });
-        if !saturated {
-            return self.weighted_auroc(&counts.small);
+    /// Computes the AUROC of the resample with the given draw counts.
+    fn resample_auroc(&self, draws: Draws) -> MetricResult {
+        match draws {
+            Draws::Bytes(counts) => self.weighted_auroc(counts),
+            Draws::Wide(counts) => self.weighted_auroc(counts),
         }
-
-        counts.wide.clear();
-        counts.wide.resize(self.patients, 0);
-        draw_patients(self.patients, seed, stream, |patient| {
-            counts.wide[patient] += 1;
-        });
-        self.weighted_auroc(&counts.wide)
     }
 
     /// Computes AUROC when each sample counts as often as its patient was drawn.
@@ -185,7 +338,7 @@ impl RankedSamples {
     fn weighted_auroc<C: Copy + Into<u64>>(&self, draws: &[C]) -> MetricResult {
         // A resample contains at most patients x largest_patient samples. Below 2^32 samples,
         // every product and sum of the sweep stays below 2^63, so u64 is exact and faster.
-        let max_samples = (self.patients as u128) * (self.largest_patient as u128);
+        let max_samples = (draws.len() as u128) * (self.largest_patient as u128);
         let (doubled_concordant, positives, negatives) = if max_samples < 1 << 32 {
             let sweep = self.sweep::<u64, C>(draws);
             (
@@ -198,6 +351,9 @@ impl RankedSamples {
             (sweep.doubled_concordant, sweep.positives, sweep.negatives)
         };
 
+        if positives == 0 && negatives == 0 {
+            return Err(Undefined::new("scores is empty"));
+        }
         if positives == 0 || negatives == 0 {
             return Err(Undefined::new(format!(
                 "only one class present ({positives} positives of {})",
@@ -259,6 +415,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
+    use crate::metrics::mean_over_classes;
     use crate::stats::cluster_bootstrap;
 
     fn config(resamples: usize, seed: u64) -> BootstrapConfig {
@@ -328,11 +485,10 @@ mod tests {
         // A limit of 2 draws sends most resamples of 40 patients to the u32 recount.
         let (labels, scores, clusters) = sample_data(120, 2, 8);
         let config = config(150, 8);
-        let ranked = RankedSamples::new(&labels, &scores, &clusters);
-        let mut counts = DrawCounts::default();
-        let results: Vec<MetricResult> = (0..config.resamples as u64)
-            .map(|resample| ranked.resample_auroc(&mut counts, config.seed, resample, 2))
-            .collect();
+        let (patient_of_sample, patients) = patient_positions(&clusters);
+        let ranked = RankedSamples::new(&labels, &scores, &patient_of_sample, patients);
+        let results =
+            resample_in_parallel(patients, &config, 2, |draws| ranked.resample_auroc(draws));
         let estimate = auroc(&labels, &scores).unwrap();
         let fast = percentile_interval(estimate, &results, &config);
         assert_eq!(fast, generic(&labels, &scores, &clusters, &config));
@@ -401,5 +557,157 @@ mod tests {
     #[should_panic(expected = "labels has 2 elements but clusters has 3")]
     fn length_mismatch_panics() {
         let _ = cluster_bootstrap_auroc(&[true, false], &[0.1, 0.2], &[1, 2, 3], &config(10, 0));
+    }
+
+    /// Runs the generic bootstrap with `combine` of the AUROCs of the columns built from the
+    /// resampled samples.
+    fn generic_columns(
+        columns: &[AurocColumn],
+        clusters: &[u64],
+        config: &BootstrapConfig,
+        combine: impl Fn(Vec<MetricResult>) -> MetricResult + Sync,
+    ) -> Result<Interval, Undefined> {
+        let entries_of_sample: Vec<Vec<Vec<usize>>> = columns
+            .iter()
+            .map(|column| {
+                let mut entries = vec![Vec::new(); clusters.len()];
+                for (entry, &sample) in column.samples.iter().enumerate() {
+                    entries[sample].push(entry);
+                }
+                entries
+            })
+            .collect();
+        cluster_bootstrap(clusters, config, |indices: &[usize]| {
+            let aurocs = columns
+                .iter()
+                .zip(&entries_of_sample)
+                .map(|(column, entries)| {
+                    let (labels, scores): (Vec<bool>, Vec<f64>) = indices
+                        .iter()
+                        .flat_map(|&sample| &entries[sample])
+                        .map(|&entry| (column.labels[entry], column.scores[entry]))
+                        .unzip();
+                    auroc(&labels, &scores)
+                })
+                .collect();
+            combine(aurocs)
+        })
+    }
+
+    /// Returns the patient ids of `sample_data` and three columns over its samples: all
+    /// samples, every other sample with the score negated, and every third sample listed
+    /// twice with the label flipped.
+    fn sample_columns(size: usize, seed: u64) -> (Vec<AurocColumn>, Vec<u64>) {
+        let (labels, scores, clusters) = sample_data(size, 2, seed);
+        let all = AurocColumn {
+            samples: (0..size).collect(),
+            labels: labels.clone(),
+            scores: scores.clone(),
+        };
+        let every_other: Vec<usize> = (0..size).step_by(2).collect();
+        let negated = AurocColumn {
+            labels: every_other.iter().map(|&sample| labels[sample]).collect(),
+            scores: every_other.iter().map(|&sample| -scores[sample]).collect(),
+            samples: every_other,
+        };
+        let every_third: Vec<usize> = (0..size)
+            .step_by(3)
+            .flat_map(|sample| [sample, sample])
+            .collect();
+        let repeated = AurocColumn {
+            labels: every_third.iter().map(|&sample| !labels[sample]).collect(),
+            scores: every_third
+                .iter()
+                .map(|&sample| scores[sample] * 0.5)
+                .collect(),
+            samples: every_third,
+        };
+        (vec![all, negated, repeated], clusters)
+    }
+
+    #[test]
+    fn columns_equal_generic_bootstrap() {
+        for (size, seed) in [(400, 21), (90, 22)] {
+            let (columns, clusters) = sample_columns(size, seed);
+            let config = config(300, seed);
+            let fast = cluster_bootstrap_aurocs(&columns, &clusters, &config, mean_over_classes);
+            let expected = generic_columns(&columns, &clusters, &config, mean_over_classes);
+            assert!(fast.is_ok(), "size {size}: {fast:?}");
+            assert_eq!(fast, expected, "size {size}");
+        }
+    }
+
+    #[test]
+    fn empty_column_resamples_like_generic() {
+        // The third column covers the first and the last sample, of two of about 40
+        // patients. About 37% of resamples draw neither patient, so the column has no entry,
+        // and half draw only one, so it has one class. `combine` maps the first case to -1
+        // and keeps the reason of the second, so equal intervals show that both cases match
+        // the generic bootstrap resample by resample.
+        let (mut columns, clusters) = sample_columns(100, 23);
+        columns[2] = AurocColumn {
+            samples: vec![0, 99],
+            labels: vec![true, false],
+            scores: vec![0.2, 0.7],
+        };
+        let empty_as_minus_one = |aurocs: Vec<MetricResult>| match &aurocs[2] {
+            Err(undefined) if undefined.reason == "scores is empty" => Ok(-1.0),
+            _ => mean_over_classes(aurocs),
+        };
+        let config = config(400, 23);
+        let fast = cluster_bootstrap_aurocs(&columns, &clusters, &config, empty_as_minus_one);
+        let expected = generic_columns(&columns, &clusters, &config, empty_as_minus_one);
+        assert_eq!(fast, expected);
+        let interval = fast.unwrap();
+        assert_eq!(interval.lower, -1.0, "{interval:?}");
+        assert!(interval.valid_resamples < 400, "{interval:?}");
+
+        // Without the mapping, fewer than half of the resamples are defined.
+        let fast = cluster_bootstrap_aurocs(&columns, &clusters, &config, mean_over_classes);
+        let expected = generic_columns(&columns, &clusters, &config, mean_over_classes);
+        let error = fast.clone().unwrap_err();
+        assert!(
+            error
+                .reason
+                .contains("(first undefined resample: class 2: "),
+            "{}",
+            error.reason
+        );
+        assert_eq!(fast, expected);
+    }
+
+    #[test]
+    fn ignored_non_finite_column_undefined() {
+        let columns = [
+            AurocColumn {
+                samples: vec![0, 1, 2],
+                labels: vec![true, false, true],
+                scores: vec![0.9, 0.1, 0.4],
+            },
+            AurocColumn {
+                samples: vec![0, 1],
+                labels: vec![true, false],
+                scores: vec![f64::NAN, 0.2],
+            },
+        ];
+        let first_only = |aurocs: Vec<MetricResult>| aurocs[0].clone();
+        let result = cluster_bootstrap_aurocs(&columns, &[1, 2, 3], &config(10, 0), first_only);
+        assert_eq!(
+            result,
+            Err(Undefined::new(
+                "column 1 contains a non-finite score, so its AUROC cannot be bootstrapped"
+            ))
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "column 0: sample index 3 is out of range for 3 samples")]
+    fn column_sample_out_of_range_panics() {
+        let column = AurocColumn {
+            samples: vec![0, 3],
+            labels: vec![true, false],
+            scores: vec![0.1, 0.2],
+        };
+        let _ = cluster_bootstrap_aurocs(&[column], &[1, 2, 3], &config(10, 0), mean_over_classes);
     }
 }

@@ -18,7 +18,7 @@ mod reference_tests;
 
 pub use bca::{cluster_bootstrap_bca, jackknife_acceleration};
 pub use bootstrap::{cluster_bootstrap, BootstrapConfig, BootstrapConfigError, Interval};
-pub use bootstrap_auroc::cluster_bootstrap_auroc;
+pub use bootstrap_auroc::{cluster_bootstrap_auroc, cluster_bootstrap_aurocs, AurocColumn};
 pub use correction::{benjamini_hochberg, holm};
 pub use delong::{delong_interval, delong_test, DeLong};
 pub use mann_whitney::{mann_whitney_u, Alternative, MannWhitney, Method};
