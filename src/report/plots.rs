@@ -169,20 +169,27 @@ pub fn bar_chart_with_ci(
     };
 
     validate_bars(bars).map_err(invalid)?;
-    let value_range = match y_range {
-        Some(range) => {
-            validate_axis_range(range).map_err(invalid)?;
-            range
-        }
-        None => data_y_range(bars),
-    };
-    let span = value_range.1 - value_range.0;
-    let axis_range = (value_range.0, value_range.1 + VALUE_LABEL_HEADROOM * span);
+    let axis_range = bar_axis_range(bars, y_range, 1.0).map_err(invalid)?;
 
     let chart = BarChart {
         title,
         y_label,
-        bars,
+        categories: bars.iter().map(|bar| bar.label.clone()).collect(),
+        series_count: 1,
+        bars: bars
+            .iter()
+            .enumerate()
+            .map(|(index, bar)| Bar {
+                value: bar.value,
+                lower: bar.lower,
+                upper: bar.upper,
+                note: bar.note.clone(),
+                label: bar.value.map(|value| format!("{value:.3}")),
+                colour: series_colour(index),
+            })
+            .collect(),
+        legend: Vec::new(),
+        layout: BarLayout::OnePerSlot,
         axis_range,
     };
     write_chart(stem, &chart)
@@ -385,6 +392,28 @@ fn data_y_range(bars: &[BarDatum]) -> (f64, f64) {
     (padded_low, padded_high)
 }
 
+/// Returns the drawn y range of a bar chart: `y_range` when given, otherwise the range of
+/// `data_y_range`, with `headroom` times `VALUE_LABEL_HEADROOM` of its span added above for
+/// the text over the bars.
+fn bar_axis_range(
+    bars: &[BarDatum],
+    y_range: Option<(f64, f64)>,
+    headroom: f64,
+) -> Result<(f64, f64), String> {
+    let value_range = match y_range {
+        Some(range) => {
+            validate_axis_range(range)?;
+            range
+        }
+        None => data_y_range(bars),
+    };
+    let span = value_range.1 - value_range.0;
+    Ok((
+        value_range.0,
+        value_range.1 + headroom * VALUE_LABEL_HEADROOM * span,
+    ))
+}
+
 /// Returns one range for both scatter axes that covers every x and y value, padded by 5%.
 fn shared_axis_range(series: &[ScatterSeries]) -> (f64, f64) {
     let values = series
@@ -578,14 +607,90 @@ fn format_tick(value: f64, decimals: usize) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// Bar chart
+// Bar charts
 
+/// Bar chart of [`bar_chart_with_ci`], with one bar per category, and of
+/// [`grouped_bar_chart_with_ci`], with `series_count` bars side by side per category.
 struct BarChart<'a> {
     title: &'a str,
     y_label: &'a str,
-    bars: &'a [BarDatum],
+    /// Category names printed under the slots.
+    categories: Vec<String>,
+    series_count: usize,
+    /// `series_count` bars per category in category order, in series order within a
+    /// category.
+    bars: Vec<Bar>,
+    /// Series names in the legend. An empty list draws no legend.
+    legend: Vec<String>,
+    layout: BarLayout,
     /// Drawn y range, including the headroom for value labels.
     axis_range: (f64, f64),
+}
+
+/// One bar of a [`BarChart`].
+struct Bar {
+    value: Option<f64>,
+    lower: Option<f64>,
+    upper: Option<f64>,
+    /// Reason for an undefined value. It is printed across the category when every bar of
+    /// the category is undefined with the same note.
+    note: Option<String>,
+    /// Text printed above the bar, such as its value.
+    label: Option<String>,
+    colour: RGBColor,
+}
+
+/// Placement and sizes of the bars within a category slot, whose width is 1 in data units.
+#[derive(Clone, Copy)]
+enum BarLayout {
+    /// One bar centred in each slot, 70% of the slot wide but at most `MAX_BAR_WIDTH`
+    /// pixels, and its label in `VALUE_FONT_SIZE`.
+    OnePerSlot,
+    /// The series side by side in the middle 80% of each slot, each bar 80% of its share,
+    /// and their labels in `NOTE_FONT_SIZE`.
+    SideBySide,
+}
+
+impl BarLayout {
+    /// Returns the position of bar `series` of `category` when each category has
+    /// `series_count` bars.
+    fn geometry(
+        self,
+        category: usize,
+        series: usize,
+        series_count: usize,
+        slot_width: u32,
+    ) -> BarGeometry {
+        match self {
+            BarLayout::OnePerSlot => {
+                let half_width = (0.35_f64).min(0.5 * MAX_BAR_WIDTH / f64::from(slot_width));
+                let centre = category as f64 + 0.5;
+                BarGeometry {
+                    left: centre - half_width,
+                    right: centre + half_width,
+                    centre,
+                    cap_half_width: 0.4 * half_width,
+                }
+            }
+            BarLayout::SideBySide => {
+                let share = 0.8 / series_count as f64;
+                let share_left = category as f64 + 0.1 + share * series as f64;
+                BarGeometry {
+                    left: share_left + 0.1 * share,
+                    right: share_left + 0.9 * share,
+                    centre: share_left + 0.5 * share,
+                    cap_half_width: 0.2 * share,
+                }
+            }
+        }
+    }
+
+    fn label_font_size(self) -> f64 {
+        match self {
+            BarLayout::OnePerSlot => VALUE_FONT_SIZE,
+            BarLayout::SideBySide => NOTE_FONT_SIZE,
+        }
+    }
 }
 
 /// Font size and orientation of the category labels under the bars.
@@ -607,10 +712,10 @@ impl Chart for BarChart<'_> {
         root.fill(&WHITE)?;
         let body = draw_title(root, self.title)?;
 
-        let slot_count = self.bars.len() as u32;
+        let slot_count = self.categories.len() as u32;
         let plot_width = body.dim_in_pixel().0 - Y_LABEL_AREA - 2 * CHART_MARGIN;
         let slot_width = plot_width / slot_count;
-        let labels = layout_category_labels(&body, self.bars, slot_width)?;
+        let labels = layout_category_labels(&body, &self.categories, slot_width)?;
 
         let (y_low, y_high) = self.axis_range;
         let y_decimals = tick_decimals(self.axis_range, BAR_CHART_Y_TICKS);
@@ -635,89 +740,102 @@ impl Chart for BarChart<'_> {
             .light_line_style(TRANSPARENT)
             .draw()?;
 
-        // Slot width in data units is 1. Wide slots get a fixed maximum bar width.
-        let half_width = (0.35_f64).min(0.5 * MAX_BAR_WIDTH / f64::from(slot_width));
         let baseline = 0.0_f64.clamp(y_low, y_high);
-        for (index, bar) in self.bars.iter().enumerate() {
-            let centre = index as f64 + 0.5;
-            match bar.value {
-                Some(value) => {
-                    let geometry = BarGeometry {
-                        centre,
-                        half_width,
-                        baseline,
-                        axis_range: self.axis_range,
-                    };
-                    draw_bar(&mut chart, bar, value, &geometry, series_colour(index))?;
-                }
-                None => {
-                    let note = bar.note.as_deref().unwrap_or("undefined");
-                    let middle = 0.5 * (y_low + y_high);
-                    draw_note(&mut chart, note, (centre, middle), slot_width)?;
-                }
+        let middle = 0.5 * (y_low + y_high);
+        for (category, bars) in self.bars.chunks(self.series_count).enumerate() {
+            let notes: BTreeSet<Option<&str>> = bars.iter().map(|bar| bar.note.as_deref()).collect();
+            let all_undefined = bars.iter().all(|bar| bar.value.is_none());
+            if all_undefined && notes.len() == 1 {
+                let note = notes.into_iter().next().flatten().unwrap_or("undefined");
+                draw_note(&mut chart, note, (category as f64 + 0.5, middle), slot_width)?;
+                continue;
+            }
+
+            for (series, bar) in bars.iter().enumerate() {
+                let geometry = self.layout.geometry(category, series, self.series_count, slot_width);
+                let Some(value) = bar.value else {
+                    let style = text_style(NOTE_FONT_SIZE)
+                        .color(&NOTE_COLOUR)
+                        .transform(FontTransform::Rotate270)
+                        .pos(Pos::new(HPos::Left, VPos::Center));
+                    let text = Text::new("undefined", (geometry.centre, baseline), style);
+                    chart.draw_series(std::iter::once(text))?;
+                    continue;
+                };
+                self.draw_bar(&mut chart, bar, value, &geometry)?;
             }
         }
 
+        for (index, name) in self.legend.iter().enumerate() {
+            let colour = series_colour(index);
+            chart
+                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
+                .label(name.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], colour.filled()));
+        }
+        if !self.legend.is_empty() {
+            draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        }
         draw_category_labels(root, &chart, &labels, y_low)
     }
 }
 
 /// Position of one bar in data units.
 struct BarGeometry {
+    left: f64,
+    right: f64,
     centre: f64,
-    half_width: f64,
-    baseline: f64,
-    axis_range: (f64, f64),
+    /// Half the width of the caps at the ends of the CI whisker.
+    cap_half_width: f64,
 }
 
-/// Draws one bar, its CI whisker and its value label. Parts outside the axis range are
-/// clipped to it, but the label always shows the true value.
-fn draw_bar<DB: DrawingBackend>(
-    chart: &mut PlotChart<'_, DB>,
-    bar: &BarDatum,
-    value: f64,
-    geometry: &BarGeometry,
-    colour: RGBColor,
-) -> DrawResult<DB> {
-    let (y_low, y_high) = geometry.axis_range;
-    let clip = |y: f64| y.clamp(y_low, y_high);
-    let left = geometry.centre - geometry.half_width;
-    let right = geometry.centre + geometry.half_width;
+impl BarChart<'_> {
+    /// Draws one bar, its CI whisker and its label. Parts outside the axis range are
+    /// clipped to it, but the label keeps its text.
+    fn draw_bar<DB: DrawingBackend>(
+        &self,
+        chart: &mut PlotChart<'_, DB>,
+        bar: &Bar,
+        value: f64,
+        geometry: &BarGeometry,
+    ) -> DrawResult<DB> {
+        let (y_low, y_high) = self.axis_range;
+        let clip = |y: f64| y.clamp(y_low, y_high);
+        let baseline = 0.0_f64.clamp(y_low, y_high);
+        let centre = geometry.centre;
 
-    chart.draw_series(std::iter::once(Rectangle::new(
-        [(left, geometry.baseline), (right, clip(value))],
-        colour.filled(),
-    )))?;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(geometry.left, baseline), (geometry.right, clip(value))],
+            bar.colour.filled(),
+        )))?;
 
-    let mut label_anchor = value.max(geometry.baseline);
-    if let (Some(lower), Some(upper)) = (bar.lower, bar.upper) {
-        let cap_half_width = 0.4 * geometry.half_width;
-        let whisker_style = BLACK.stroke_width(2);
-        let (low, high) = (clip(lower), clip(upper));
-        let segments = [
-            [(geometry.centre, low), (geometry.centre, high)],
-            [
-                (geometry.centre - cap_half_width, low),
-                (geometry.centre + cap_half_width, low),
-            ],
-            [
-                (geometry.centre - cap_half_width, high),
-                (geometry.centre + cap_half_width, high),
-            ],
-        ];
-        chart.draw_series(
-            segments
-                .into_iter()
-                .map(|segment| PathElement::new(segment, whisker_style)),
-        )?;
-        label_anchor = label_anchor.max(upper);
+        let mut label_anchor = value.max(baseline);
+        if let (Some(lower), Some(upper)) = (bar.lower, bar.upper) {
+            let cap = geometry.cap_half_width;
+            let whisker_style = BLACK.stroke_width(2);
+            let (low, high) = (clip(lower), clip(upper));
+            let segments = [
+                [(centre, low), (centre, high)],
+                [(centre - cap, low), (centre + cap, low)],
+                [(centre - cap, high), (centre + cap, high)],
+            ];
+            chart.draw_series(
+                segments
+                    .into_iter()
+                    .map(|segment| PathElement::new(segment, whisker_style)),
+            )?;
+            label_anchor = label_anchor.max(upper);
+        }
+
+        if let Some(text) = &bar.label {
+            let font_size = self.layout.label_font_size();
+            let label_style = text_style(font_size).pos(Pos::new(HPos::Center, VPos::Bottom));
+            let label = EmptyElement::at((centre, clip(label_anchor)))
+                + Text::new(text.clone(), (0, -VALUE_LABEL_OFFSET), label_style);
+            chart.draw_series(std::iter::once(label))?;
+        }
+        Ok(())
     }
-
-    let label_style = text_style(VALUE_FONT_SIZE).pos(Pos::new(HPos::Center, VPos::Bottom));
-    let label = EmptyElement::at((geometry.centre, clip(label_anchor)))
-        + Text::new(format!("{value:.3}"), (0, -VALUE_LABEL_OFFSET), label_style);
-    chart.draw_series(std::iter::once(label))?;
-    Ok(())
 }
 
 /// Draws `note` centred at `position`, wrapped at spaces to fit the slot width.
@@ -776,10 +894,10 @@ fn wrap_words<DB: DrawingBackend, CT: CoordTranslate>(
 /// longer than `MAX_ROTATED_LABEL_WIDTH` pixels are shortened with an ellipsis.
 fn layout_category_labels<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    bars: &[BarDatum],
+    categories: &[String],
     slot_width: u32,
 ) -> Result<CategoryLabels, DrawingAreaErrorKind<DB::ErrorType>> {
-    let texts: Vec<String> = bars.iter().map(|bar| bar.label.clone()).collect();
+    let texts = categories.to_vec();
     let max_width = slot_width.saturating_sub(CATEGORY_LABEL_GAP);
 
     let mut size = TICK_FONT_SIZE;
@@ -1074,117 +1192,35 @@ pub fn grouped_bar_chart_with_ci(
         flat.extend(line.bars.iter().map(|bar| BarDatum { label: line.label.clone(), value: bar.value, lower: bar.lower, upper: bar.upper, note: bar.note.clone() }));
     }
     validate_bars(&flat).map_err(invalid)?;
-    let value_range = match y_range {
-        Some(range) => {
-            validate_axis_range(range).map_err(invalid)?;
-            range
-        }
-        None => data_y_range(&flat),
-    };
-    let span = value_range.1 - value_range.0;
     let headroom = if series.iter().flat_map(|s| &s.bars).any(|b| b.annotation.is_some()) { 2.0 } else { 1.0 };
-    let axis_range = (value_range.0, value_range.1 + headroom * VALUE_LABEL_HEADROOM * span);
-    write_chart(stem, &GroupedBarChart { title, y_label, categories, series, axis_range })
-}
+    let axis_range = bar_axis_range(&flat, y_range, headroom).map_err(invalid)?;
 
-struct GroupedBarChart<'a> {
-    title: &'a str,
-    y_label: &'a str,
-    categories: &'a [String],
-    series: &'a [BarSeries],
-    axis_range: (f64, f64),
-}
-
-impl Chart for GroupedBarChart<'_> {
-    fn size(&self) -> (u32, u32) {
-        BAR_CHART_SIZE
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let body = draw_title(root, self.title)?;
-        let slot_count = self.categories.len() as u32;
-        let plot_width = body.dim_in_pixel().0 - Y_LABEL_AREA - 2 * CHART_MARGIN;
-        let slot_width = plot_width / slot_count;
-        let stubs: Vec<BarDatum> =
-            self.categories.iter().map(|c| BarDatum { label: c.clone(), value: None, lower: None, upper: None, note: None }).collect();
-        let labels = layout_category_labels(&body, &stubs, slot_width)?;
-
-        let (y_low, y_high) = self.axis_range;
-        let y_decimals = tick_decimals(self.axis_range, BAR_CHART_Y_TICKS);
-        let format_y = |value: &f64| format_tick(*value, y_decimals);
-        let mut chart = ChartBuilder::on(&body)
-            .margin(CHART_MARGIN)
-            .x_label_area_size(labels.area_height)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(0.0..f64::from(slot_count), y_low..y_high)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(BAR_CHART_Y_TICKS)
-            .y_label_formatter(&format_y)
-            .y_desc(self.y_label)
-            .axis_desc_style(text_style(AXIS_DESC_FONT_SIZE))
-            .label_style(text_style(TICK_FONT_SIZE))
-            .bold_line_style(GRID_COLOUR)
-            .light_line_style(TRANSPARENT)
-            .draw()?;
-
-        // Each slot of width 1 places the series side by side in its middle 80%.
-        let bar_width = 0.8 / self.series.len() as f64;
-        let baseline = 0.0_f64.clamp(y_low, y_high);
-        let clip = |y: f64| y.clamp(y_low, y_high);
-        let middle = 0.5 * (y_low + y_high);
-        for (category, _) in self.categories.iter().enumerate() {
-            let notes: BTreeSet<Option<&str>> = self.series.iter().map(|s| s.bars[category].note.as_deref()).collect();
-            let all_undefined = self.series.iter().all(|s| s.bars[category].value.is_none());
-            if all_undefined && notes.len() == 1 {
-                let note = notes.into_iter().next().flatten().unwrap_or("undefined");
-                draw_note(&mut chart, note, (category as f64 + 0.5, middle), slot_width)?;
-                continue;
-            }
-            for (index, line) in self.series.iter().enumerate() {
+    let bars = (0..categories.len())
+        .flat_map(|category| {
+            series.iter().enumerate().map(move |(index, line)| {
                 let bar = &line.bars[category];
-                let left = category as f64 + 0.1 + bar_width * index as f64;
-                let centre = left + 0.5 * bar_width;
-                let Some(value) = bar.value else {
-                    let style = text_style(NOTE_FONT_SIZE).color(&NOTE_COLOUR).transform(FontTransform::Rotate270).pos(Pos::new(HPos::Left, VPos::Center));
-                    chart.draw_series(std::iter::once(Text::new("undefined", (centre, baseline), style)))?;
-                    continue;
-                };
-                let colour = series_colour(index);
-                chart.draw_series(std::iter::once(Rectangle::new([(left + 0.1 * bar_width, baseline), (left + 0.9 * bar_width, clip(value))], colour.filled())))?;
-                let mut top = value.max(baseline);
-                if let (Some(lower), Some(upper)) = (bar.lower, bar.upper) {
-                    let cap = 0.2 * bar_width;
-                    let (low, high) = (clip(lower), clip(upper));
-                    let segments = [
-                        [(centre, low), (centre, high)],
-                        [(centre - cap, low), (centre + cap, low)],
-                        [(centre - cap, high), (centre + cap, high)],
-                    ];
-                    chart.draw_series(segments.into_iter().map(|segment| PathElement::new(segment, BLACK.stroke_width(2))))?;
-                    top = top.max(upper);
+                Bar {
+                    value: bar.value,
+                    lower: bar.lower,
+                    upper: bar.upper,
+                    note: bar.note.clone(),
+                    label: bar.annotation.clone(),
+                    colour: series_colour(index),
                 }
-                if let Some(annotation) = &bar.annotation {
-                    let style = text_style(NOTE_FONT_SIZE).pos(Pos::new(HPos::Center, VPos::Bottom));
-                    let label = EmptyElement::at((centre, clip(top))) + Text::new(annotation.clone(), (0, -VALUE_LABEL_OFFSET), style);
-                    chart.draw_series(std::iter::once(label))?;
-                }
-            }
-        }
-
-        for (index, line) in self.series.iter().enumerate() {
-            let colour = series_colour(index);
-            chart
-                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-                .label(line.label.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], colour.filled()));
-        }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-        draw_category_labels(root, &chart, &labels, y_low)
-    }
+            })
+        })
+        .collect();
+    let chart = BarChart {
+        title,
+        y_label,
+        categories: categories.to_vec(),
+        series_count: series.len(),
+        bars,
+        legend: series.iter().map(|line| line.label.clone()).collect(),
+        layout: BarLayout::SideBySide,
+        axis_range,
+    };
+    write_chart(stem, &chart)
 }
 
 #[cfg(test)]
