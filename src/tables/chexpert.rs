@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use crate::tables::error::LabelTableError;
 use crate::tables::findings::{sort_findings, FindingFrequency, FindingsSummary, Unlabelled};
-use crate::tables::groups::{age_group, sex_group, SexCodes, AGE_GROUP, IMAGE, PATIENT, SEX};
+use crate::tables::groups::{age_group, select_cohort, SexCodes, PATIENT};
 use crate::tables::source::{counts, read_text_columns, text_cells, LoadedTable};
 
 pub const PATH: &str = "Path";
@@ -54,16 +54,8 @@ pub fn summarise(frame: &DataFrame) -> PolarsResult<LoadedTable> {
     let mut frame = frame.clone();
     frame.with_column(Column::new(PATIENT.into(), patients))?;
 
-    let cohort = frame
-        .clone()
-        .lazy()
-        .select([
-            col(PATH).alias(IMAGE),
-            col(PATIENT),
-            sex_group(col(SEX_COLUMN), &SEX_CODES).alias(SEX),
-            age_group(col(AGE_COLUMN).is_null(), col(AGE_COLUMN).cast(DataType::Float64)).alias(AGE_GROUP),
-        ])
-        .collect()?;
+    let age = age_group(col(AGE_COLUMN).is_null(), col(AGE_COLUMN).cast(DataType::Float64));
+    let cohort = select_cohort(&frame, PATH, PATIENT, SEX_COLUMN, &SEX_CODES, age)?;
     let findings = finding_frequencies(&frame)?;
     Ok(LoadedTable { cohort, findings })
 }
@@ -114,6 +106,7 @@ fn finding_frequencies(frame: &DataFrame) -> PolarsResult<FindingsSummary> {
 mod tests {
     use super::*;
     use crate::tables::findings::Bucket;
+    use crate::tables::groups::{AGE_GROUP, SEX};
     use crate::tables::source::strings;
 
     fn frame(rows: &[(&str, Option<&str>, Option<&str>, Option<&str>)]) -> DataFrame {

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 pub use crate::fairness::Bucket;
-use crate::tables::source::{counts, strings};
+use crate::tables::source::{counts, strings, text_cells};
 
 /// Buckets `positives / labelled` with the default boundaries of a benchmark's
 /// `[long_tail]` table: common above 10%, rare below 1%, uncommon in between with both ends
@@ -159,6 +159,18 @@ pub fn frequencies_from_cells(policy: &str, cells: &[LabelCell]) -> PolarsResult
         unlabelled.push(Unlabelled { reason: reason.to_string(), images });
     }
     Ok(FindingsSummary { policy: policy.to_string(), images: cells.len() as u64, labelled_images: labelled, unlabelled, findings })
+}
+
+/// Parses the label list of every image in `column` with `parse` and counts the finding
+/// frequencies with [`frequencies_from_cells`].
+pub fn frequencies_from_label_lists(
+    frame: &DataFrame,
+    column: &str,
+    policy: &str,
+    parse: impl Fn(Option<&str>) -> LabelCell,
+) -> PolarsResult<FindingsSummary> {
+    let cells: Vec<LabelCell> = text_cells(frame, column)?.map(parse).collect();
+    frequencies_from_cells(policy, &cells)
 }
 
 /// Parses a `|`-separated finding list ("Cardiomegaly|Effusion"), the NIH format.

@@ -43,6 +43,29 @@ pub struct SexCodes {
     pub missing: &'static [&'static str],
 }
 
+/// Selects the cohort frame of a label table: the image and patient columns renamed to
+/// [`IMAGE`] and [`PATIENT`], the sex group of the raw column `sex_column`, and the age group
+/// `age_group` (see [`age_group`]).
+pub fn select_cohort(
+    frame: &DataFrame,
+    image_column: &str,
+    patient_column: &str,
+    sex_column: &str,
+    sex_codes: &SexCodes,
+    age_group: Expr,
+) -> PolarsResult<DataFrame> {
+    frame
+        .clone()
+        .lazy()
+        .select([
+            col(image_column).alias(IMAGE),
+            col(patient_column).alias(PATIENT),
+            sex_group(col(sex_column), sex_codes).alias(SEX),
+            age_group.alias(AGE_GROUP),
+        ])
+        .collect()
+}
+
 /// Builds the sex group of each row from the raw sex column `raw`.
 pub fn sex_group(raw: Expr, codes: &SexCodes) -> Expr {
     let mut missing = raw.clone().is_null();

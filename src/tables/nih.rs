@@ -7,9 +7,9 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::tables::error::LabelTableError;
-use crate::tables::findings::{frequencies_from_cells, parse_separated, LabelCell};
-use crate::tables::groups::{age_group, sex_group, SexCodes, AGE_GROUP, IMAGE, PATIENT, SEX};
-use crate::tables::source::{read_text_columns, text_cells, LoadedTable};
+use crate::tables::findings::{frequencies_from_label_lists, parse_separated};
+use crate::tables::groups::{age_group, select_cohort, SexCodes};
+use crate::tables::source::{read_text_columns, LoadedTable};
 
 pub const IMAGE_COLUMN: &str = "Image Index";
 pub const PATIENT_COLUMN: &str = "Patient ID";
@@ -32,18 +32,9 @@ pub fn load(path: &Path) -> Result<LoadedTable, LabelTableError> {
 
 /// Maps an NIH frame (text columns) to the cohort schema and counts its findings.
 pub fn summarise(frame: &DataFrame) -> PolarsResult<LoadedTable> {
-    let cohort = frame
-        .clone()
-        .lazy()
-        .select([
-            col(IMAGE_COLUMN).alias(IMAGE),
-            col(PATIENT_COLUMN).alias(PATIENT),
-            sex_group(col(SEX_COLUMN), &SEX_CODES).alias(SEX),
-            age_group(col(AGE_COLUMN).is_null(), col(AGE_COLUMN).cast(DataType::Float64)).alias(AGE_GROUP),
-        ])
-        .collect()?;
-    let cells: Vec<LabelCell> = text_cells(frame, LABELS_COLUMN)?.map(|cell| parse_separated(cell, '|')).collect();
-    let findings = frequencies_from_cells(POLICY, &cells)?;
+    let age = age_group(col(AGE_COLUMN).is_null(), col(AGE_COLUMN).cast(DataType::Float64));
+    let cohort = select_cohort(frame, IMAGE_COLUMN, PATIENT_COLUMN, SEX_COLUMN, &SEX_CODES, age)?;
+    let findings = frequencies_from_label_lists(frame, LABELS_COLUMN, POLICY, |cell| parse_separated(cell, '|'))?;
     Ok(LoadedTable { cohort, findings })
 }
 

@@ -7,9 +7,9 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::tables::error::LabelTableError;
-use crate::tables::findings::{frequencies_from_cells, parse_python_list, LabelCell};
-use crate::tables::groups::{age_group, sex_group, SexCodes, AGE_GROUP, IMAGE, PATIENT, SEX};
-use crate::tables::source::{read_text_columns, text_cells, LoadedTable};
+use crate::tables::findings::{frequencies_from_label_lists, parse_python_list};
+use crate::tables::groups::{age_group, select_cohort, SexCodes};
+use crate::tables::source::{read_text_columns, LoadedTable};
 
 pub const IMAGE_COLUMN: &str = "ImageID";
 pub const PATIENT_COLUMN: &str = "PatientID";
@@ -48,24 +48,16 @@ pub fn summarise(frame: &DataFrame) -> PolarsResult<LoadedTable> {
         .or(col(BIRTH_COLUMN).is_null())
         .or(col(BIRTH_COLUMN).eq(lit(PANDAS_MISSING)));
 
-    let cohort = frame
-        .clone()
-        .lazy()
-        .select([
-            col(IMAGE_COLUMN).alias(IMAGE),
-            col(PATIENT_COLUMN).alias(PATIENT),
-            sex_group(col(SEX_COLUMN), &SEX_CODES).alias(SEX),
-            age_group(age_missing, age).alias(AGE_GROUP),
-        ])
-        .collect()?;
-    let cells: Vec<LabelCell> = text_cells(frame, LABELS_COLUMN)?.map(parse_python_list).collect();
-    let findings = frequencies_from_cells(POLICY, &cells)?;
+    let age = age_group(age_missing, age);
+    let cohort = select_cohort(frame, IMAGE_COLUMN, PATIENT_COLUMN, SEX_COLUMN, &SEX_CODES, age)?;
+    let findings = frequencies_from_label_lists(frame, LABELS_COLUMN, POLICY, parse_python_list)?;
     Ok(LoadedTable { cohort, findings })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tables::groups::{AGE_GROUP, SEX};
     use crate::tables::source::strings;
 
     #[test]
