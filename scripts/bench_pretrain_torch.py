@@ -21,6 +21,8 @@ import timm
 import torch
 import torch.nn.functional as F
 
+from bench_timm import matmul_peak
+
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 BATCH = int(os.environ.get("BENCH_BATCH", "32"))
 STEPS = int(os.environ.get("BENCH_STEPS", "20"))
@@ -29,7 +31,6 @@ GFLOP_PER_STEP = float(os.environ.get("BENCH_GFLOP", "96.2"))
 GLOBAL_SIZE, LOCAL_SIZE, LOCAL_COUNT = 112, 48, 4
 PROTOTYPES, HIDDEN, BOTTLENECK = 1024, 512, 128
 STUDENT_TEMPERATURE, TEACHER_TEMPERATURE = 0.1, 0.015
-MATMUL_SIZE = 2048
 
 
 class DinoHead(torch.nn.Module):
@@ -129,18 +130,6 @@ def step(student, teacher, optimizer, global_crops, local_crops, masks):
         torch._foreach_mul_(teacher_params, 0.99)
         torch._foreach_add_(teacher_params, student_params, alpha=0.01)
     return loss.item()
-
-
-def matmul_peak() -> float:
-    a = torch.randn(MATMUL_SIZE, MATMUL_SIZE)
-    b = torch.randn(MATMUL_SIZE, MATMUL_SIZE)
-    for _ in range(3):
-        a @ b
-    rounds = 20
-    start = time.perf_counter()
-    for _ in range(rounds):
-        a @ b
-    return 2 * MATMUL_SIZE**3 * rounds / (time.perf_counter() - start) / 1e9
 
 
 def main() -> None:
